@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The bench for the unfilterable-MSR series.  See README.md.
+#
+#   make              build base and patched kernels, boot both under QEMU,
+#                     run the MSR selftests and the regression set, print
+#                     the side-by-side table (default base: Debian 7.2)
+#   make check        everything CI runs: lint, the proof on every base,
+#                     the per-patch gates; ends with "N passed, N failed"
+#   make series       regenerate series/ from the patched work tree
+#   make clean        remove out/ (reports); make distclean also cache/
+#
+# Variables: BASE=6.12 (another Debian linux-source), KERNEL_TREE=/path
+# (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD).
+
+BASE ?= 7.2
+KERNEL_TREE ?=
+KERNEL_REV ?=
+export BASE KERNEL_TREE KERNEL_REV
+
+SHELL := /bin/bash
+SCRIPTS := $(wildcard scripts/*.sh) vm/init .ci/run
+
+.PHONY: all prove check deps lint series clean distclean
+
+all: prove
+
+deps:
+	@scripts/deps.sh
+
+prove: deps
+	@scripts/prove.sh
+
+lint: deps
+	@scripts/lint.sh $(SCRIPTS)
+
+check: deps
+	@scripts/check.sh
+
+series:
+	@scripts/format-series.sh
+
+clean:
+	rm -rf out
+
+distclean: clean
+	rm -rf cache

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the bench scripts.  Source it; do not run it.
+# shellcheck shell=bash
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+CACHE=${CACHE:-$TOP/cache}
+OUTDIR=${OUTDIR:-$TOP/out}
+BASE=${BASE:-7.2}
+STEP=${STEP:-$(basename "$0" .sh)}
+
+# One-line error naming the step, then exit.
+die() {
+	echo "error: $STEP: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "[$(date +%H:%M:%S)] $STEP: $*" >&2
+}
+
+# Any command that fails without its own message still names the step.
+trap 'rc=$?; [ $rc -eq 0 ] || echo "error: $STEP: failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+# Record the wall time of a stage in $OUTDIR/<tag>/timings.tsv.
+# Usage: timed TAG NAME CMD...
+timed() {
+	local tag=$1 name=$2 t0 t1 rc=0
+	shift 2
+	mkdir -p "$OUTDIR/$tag"
+	t0=$(date +%s.%N)
+	"$@" || rc=$?
+	t1=$(date +%s.%N)
+	printf '%s\t%.1f\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" \
+		"$([ $rc -eq 0 ] && echo ok || echo "fail($rc)")" >>"$OUTDIR/$tag/timings.tsv"
+	return $rc
+}
+
+# sha256 of a list of files and strings, to key caches on content.
+content_hash() {
+	local f
+	for f in "$@"; do
+		if [ -f "$f" ]; then sha256sum <"$f"; else echo "$f"; fi
+	done | sha256sum | cut -c1-16
+}
+
+# Per-base tag used in cache and out paths.
+base_tag() {
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		echo "tree-$(basename "$KERNEL_TREE" .git)"
+	else
+		echo "$BASE"
+	fi
+}
+
+jobs_n() {
+	nproc
+}
+
+# The series applied on top of a base: series/ for the default base,
+# series/<base>/ where a backport lives.
+series_dir() {
+	if [ -d "$TOP/series/$BASE" ] && [ -z "${KERNEL_TREE:-}" ]; then
+		echo "$TOP/series/$BASE"
+	else
+		echo "$TOP/series"
+	fi
+}

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Lint the bench: shellcheck its shell scripts, parse its Python.
+# Prints one KTAP line per file into $OUTDIR/lint.ktap.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$OUTDIR"
+ktap=$OUTDIR/lint.ktap
+files=("$@")
+mapfile -t py < <(find "$TOP/scripts" -name '*.py' | sort)
+echo "KTAP version 1" >"$ktap"
+echo "1..$((${#files[@]} + ${#py[@]}))" >>"$ktap"
+i=0 bad=0
+for f in "${files[@]}"; do
+	i=$((i + 1))
+	if shellcheck -x -P SCRIPTDIR -s bash "$f" >&2; then
+		echo "ok $i shellcheck $f" >>"$ktap"
+	else
+		echo "not ok $i shellcheck $f" >>"$ktap"
+		bad=$((bad + 1))
+	fi
+done
+for f in "${py[@]}"; do
+	i=$((i + 1))
+	if python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f" >&2; then
+		echo "ok $i python-syntax ${f#"$TOP"/}" >>"$ktap"
+	else
+		echo "not ok $i python-syntax ${f#"$TOP"/}" >>"$ktap"
+		bad=$((bad + 1))
+	fi
+done
+[ $bad -eq 0 ] || die "$bad of $i files have findings (see above)"
+log "$i files clean"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Make the test VM's initramfs: busybox, vm/init, and the selftest binaries
+# of one tree that the given test lists name.  Prints the cpio's path; the
+# name is a hash of everything in it, so an unchanged set is not rebuilt.
+# Usage: mkinitramfs.sh base|patched CFG...
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?usage: mkinitramfs.sh base|patched CFG...}
+shift
+TAG=$(base_tag)
+tree=$CACHE/trees/$TAG/$variant
+bin=$tree/.build/kselftest/kvm
+gen=$CACHE/trees/$TAG/base/.build/usr/gen_init_cpio
+busybox=/bin/busybox
+[ -x "$gen" ] || die "no $gen (the base kernel build makes it)"
+[ -x "$busybox" ] || die "no $busybox: apt-get install busybox-static"
+
+list=$(python3 "$TOP/scripts/testlist.py" list "$@")
+mapfile -t files < <(python3 "$TOP/scripts/testlist.py" files "$@" | sort -u)
+for f in "${files[@]}"; do
+	[ -x "$bin/$f" ] || die "test binary $bin/$f was not built"
+done
+
+key=$( {
+	echo "$list"
+	sha256sum "$TOP/vm/init" "$busybox"
+	for f in "${files[@]}"; do sha256sum "$bin/$f"; done
+} | sha256sum | cut -c1-16)
+dest=$CACHE/initramfs/$TAG-$variant-$key.cpio
+if [ -f "$dest" ]; then
+	echo "$dest"
+	exit 0
+fi
+
+mkdir -p "$CACHE/initramfs"
+spec=$(mktemp)
+listfile=$(mktemp)
+trap 'rm -f "$spec" "$listfile"' EXIT
+echo "$list" >"$listfile"
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "nod /dev/null 0666 0 0 c 1 3"
+	for d in bin proc sys tmp tests; do echo "dir /$d 0755 0 0"; done
+	echo "file /bin/busybox $busybox 0755 0 0"
+	echo "file /init $TOP/vm/init 0755 0 0"
+	echo "file /tests.list $listfile 0644 0 0"
+	for f in "${files[@]}"; do dirname "/tests/$f"; done | sort -u |
+		grep -vx /tests | sed 's/.*/dir & 0755 0 0/'
+	for f in "${files[@]}"; do echo "file /tests/$f $bin/$f 0755 0 0"; done
+} >"$spec"
+"$gen" "$spec" >"$dest.tmp"
+mv "$dest.tmp" "$dest"
+log "$TAG/$variant: initramfs with ${#files[@]} test binaries, $(du -h "$dest" | cut -f1)"
+echo "$dest"

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Make the two kernel trees of a base:
+#   $CACHE/trees/$TAG/base     a git repo with a single base commit
+#   $CACHE/trees/$TAG/patched  a worktree of it: base + `git am series/*`
+# The base commit is made with a fixed identity and date, so the same
+# tarball always gives the same commit id (the series' base-commit).
+set -euo pipefail
+shopt -s nullglob
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TAG=$(base_tag)
+trees=$CACHE/trees/$TAG
+base=$trees/base
+patched=$trees/patched
+SERIES=${SERIES:-$(series_dir)}
+mkdir -p "$trees"
+
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
+export GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z'
+g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
+
+make_base_from_tarball() {
+	local src=$CACHE/src/$BASE
+	# shellcheck source=/dev/null
+	. "$src/source.env"
+	log "unpacking $TARBALL ($PKG_VERSION) into a git tree"
+	rm -rf "$base.tmp"
+	mkdir -p "$base.tmp"
+	tar -C "$base.tmp" --strip-components=1 -xf "$src/tarball"
+	g -C "$base.tmp" init -q -b base
+	# Debian appends "ignore everything at the top level" to .gitignore;
+	# -f adds the tree as shipped.
+	g -C "$base.tmp" add -A -f
+	g -C "$base.tmp" commit -q -m "$PKG $PKG_VERSION" \
+		-m "Debian's $TARBALL, sha256 $TARBALL_SHA256."
+	g -C "$base.tmp" tag bench-base
+	mv "$base.tmp" "$base"
+}
+
+make_base_from_user_tree() {
+	local rev=${KERNEL_REV:-HEAD} commit
+	commit=$(git -C "$KERNEL_TREE" rev-parse --verify "$rev^{commit}") ||
+		die "$KERNEL_TREE: no commit $rev"
+	if [ ! -d "$base/.git" ]; then
+		log "cloning $KERNEL_TREE (shared objects, read only) at $commit"
+		g clone -q --shared --no-checkout "$KERNEL_TREE" "$base"
+	fi
+	g -C "$base" fetch -q "$KERNEL_TREE" "$commit"
+	g -C "$base" checkout -q -f "$commit"
+	g -C "$base" tag -f bench-base "$commit" >/dev/null
+}
+
+if [ -n "${KERNEL_TREE:-}" ]; then
+	make_base_from_user_tree
+elif [ ! -d "$base/.git" ]; then
+	make_base_from_tarball
+fi
+grep -qx '/.build/' "$base/.git/info/exclude" 2>/dev/null ||
+	echo '/.build/' >>"$base/.git/info/exclude"
+
+# The base tree must stay at the base commit, clean.
+[ "$(g -C "$base" rev-parse HEAD)" = "$(g -C "$base" rev-parse bench-base)" ] ||
+	die "$base is not at bench-base; it is a cache: reset it or remove it"
+
+if [ ! -d "$patched" ]; then
+	g -C "$base" worktree add -q --detach "$patched" bench-base
+fi
+
+# Re-apply the series only when series/ changed.  A patched tree with edits
+# that are not in series/ is never thrown away.
+want=$(content_hash "$SERIES"/*.patch)
+have=$(cat "$trees/patched.series" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+	if [ -n "$(g -C "$patched" status --porcelain --untracked-files=no)" ]; then
+		die "$patched has uncommitted edits and series/ changed: commit them and run 'make series', or discard them (git -C $patched checkout .)"
+	fi
+	log "applying $(find "$SERIES" -name '*.patch' ! -name '0000-*' | wc -l) patches from ${SERIES#"$TOP"/}"
+	g -C "$patched" am -q --abort >/dev/null 2>&1 || true
+	g -C "$patched" checkout -q --detach bench-base
+	for p in "$SERIES"/*.patch; do
+		case $(basename "$p") in 0000-*) continue ;; esac
+		g -C "$patched" am -q --no-3way "$p" >/dev/null 2>&1 || {
+			g -C "$patched" am --abort >/dev/null 2>&1 || true
+			die "patch $(basename "$p") does not apply to $TAG"
+		}
+	done
+	echo "$want" >"$trees/patched.series"
+elif [ -n "$(g -C "$patched" status --porcelain --untracked-files=no)" ]; then
+	log "NOTE: patched tree has local edits not in series/ (make series regenerates it):"
+	g -C "$patched" diff --stat HEAD | tail -n1 >&2
+fi
