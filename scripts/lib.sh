@@ -65,3 +65,14 @@ series_dir() {
 		echo "$TOP/series"
 	fi
 }
+
+# The patches of a series directory, in order, without the cover letter.
+series_patches() {
+	find "$1" -maxdepth 1 -name '*.patch' ! -name '*0000-cover-letter.patch' | sort
+}
+
+# What the patched tree is made of: the patches, not the cover letter.
+series_hash() {
+	local p
+	series_patches "$1" | while read -r p; do sha256sum <"$p"; done | sha256sum | cut -c1-16
+}

@@ -18,8 +18,8 @@ busybox=/bin/busybox
 [ -x "$gen" ] || die "no $gen (the base kernel build makes it)"
 [ -x "$busybox" ] || die "no $busybox: apt-get install busybox-static"
 
-list=$(python3 "$TOP/scripts/testlist.py" list "$@")
-mapfile -t files < <(python3 "$TOP/scripts/testlist.py" files "$@" | sort -u)
+list=$(python3 "$TOP/scripts/testlist.py" --tree "$tree" list "$@")
+mapfile -t files < <(python3 "$TOP/scripts/testlist.py" --tree "$tree" files "$@" 2>/dev/null | sort -u)
 for f in "${files[@]}"; do
 	[ -x "$bin/$f" ] || die "test binary $bin/$f was not built"
 done

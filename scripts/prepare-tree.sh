@@ -71,17 +71,16 @@ fi
 
 # Re-apply the series only when series/ changed.  A patched tree with edits
 # that are not in series/ is never thrown away.
-want=$(content_hash "$SERIES"/*.patch)
+want=$(series_hash "$SERIES")
 have=$(cat "$trees/patched.series" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
 	if [ -n "$(g -C "$patched" status --porcelain --untracked-files=no)" ]; then
 		die "$patched has uncommitted edits and series/ changed: commit them and run 'make series', or discard them (git -C $patched checkout .)"
 	fi
-	log "applying $(find "$SERIES" -name '*.patch' ! -name '0000-*' | wc -l) patches from ${SERIES#"$TOP"/}"
+	log "applying $(series_patches "$SERIES" | wc -l) patches from ${SERIES#"$TOP"/}"
 	g -C "$patched" am -q --abort >/dev/null 2>&1 || true
 	g -C "$patched" checkout -q --detach bench-base
-	for p in "$SERIES"/*.patch; do
-		case $(basename "$p") in 0000-*) continue ;; esac
+	for p in $(series_patches "$SERIES"); do
 		g -C "$patched" am -q --no-3way "$p" >/dev/null 2>&1 || {
 			g -C "$patched" am --abort >/dev/null 2>&1 || true
 			die "patch $(basename "$p") does not apply to $TAG"

@@ -14,6 +14,7 @@ S=$TOP/scripts
 cfgs=("$TOP/tests/msr.cfg" "$TOP/tests/regression.cfg")
 mkdir -p "$out"
 : >"$out/timings.tsv"
+rm -f "$out/verdicts.ktap"
 t_start=$(date +%s)
 
 stage() {
@@ -28,10 +29,10 @@ fi
 stage trees "$S/prepare-tree.sh"
 stage kernel-base "$S/build-kernel.sh" base
 stage kernel-patched "$S/build-kernel.sh" patched
-mapfile -t files < <(python3 "$S/testlist.py" files "${cfgs[@]}" | sort -u)
+mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "${cfgs[@]}" | sort -u)
 stage selftests "$S/build-selftests.sh" patched "${files[@]}"
-stage initramfs "$S/mkinitramfs.sh" patched "${cfgs[@]}"
-initrd=$(STEP=initramfs "$S/mkinitramfs.sh" patched "${cfgs[@]}")
+stage initramfs "$S/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/initramfs.path"
+initrd=$(cat "$out/initramfs.path")
 for v in base patched; do
 	stage "vm-$v" "$S/run-vm.sh" "$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v/console.log"
 done

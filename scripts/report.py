@@ -143,9 +143,11 @@ def main():
     # New cases: in the patched tree's source, not in the base tree's.
     new_cases = {}
     for f in focus:
-        src = "tools/testing/selftests/kvm/" + f.split("/")[-1]
-        bs = set(source_cases(os.path.join(a.base_src, src)))
-        ps = source_cases(os.path.join(a.patched_src, src))
+        srcs = [f"tools/testing/selftests/kvm/{d}/{f}.c" for d in ("x86", "x86_64")]
+        bs = set(c for src in srcs for c in source_cases(os.path.join(a.base_src, src)))
+        ps = [c for src in srcs for c in source_cases(os.path.join(a.patched_src, src))]
+        if not ps:
+            verdict(False, f"source of {f} found in the patched tree", " or ".join(srcs))
         new_cases[f] = [c for c in ps if c not in bs]
     for f, cases in new_cases.items():
         for c in cases:

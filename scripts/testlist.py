@@ -10,6 +10,7 @@ tests.list: one "NAME FILE TIMEOUT ARGS..." line per test.
     groups = msr regression               # optional
 """
 import configparser
+import os
 import sys
 
 
@@ -39,12 +40,34 @@ def load(paths):
     return tests
 
 
-def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("list", "files"):
-        sys.exit("usage: testlist.py list|files CFG...")
-    tests = load(sys.argv[2:])
+def fit_tree(tests, tree):
+    """Map the tests onto a kernel tree: before 6.13 the x86 selftests live
+    in x86_64/; a test the tree doesn't have is left out, and said so."""
+    kvm = os.path.join(tree, "tools/testing/selftests/kvm")
+    x86_64 = os.path.isdir(os.path.join(kvm, "x86_64"))
+    kept = []
     for t in tests:
-        if sys.argv[1] == "list":
+        if x86_64 and t["file"].startswith("x86/"):
+            t["file"] = "x86_64/" + t["file"][4:]
+        if os.path.exists(os.path.join(kvm, t["file"] + ".c")):
+            kept.append(t)
+        else:
+            print(f"testlist: {t['name']}: not in this tree, left out", file=sys.stderr)
+    return kept
+
+
+def main():
+    args = sys.argv[1:]
+    tree = None
+    if len(args) > 1 and args[0] == "--tree":
+        tree, args = args[1], args[2:]
+    if len(args) < 2 or args[0] not in ("list", "files"):
+        sys.exit("usage: testlist.py [--tree KERNEL_TREE] list|files CFG...")
+    tests = load(args[1:])
+    if tree:
+        tests = fit_tree(tests, tree)
+    for t in tests:
+        if args[0] == "list":
             print(t["name"], t["file"], t["timeout"], t["args"])
         else:
             print(t["file"])

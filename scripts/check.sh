@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Everything CI runs: lint, then for each base the proof (prove.sh) and the
+# per-patch gates (gates.sh).  Every stage runs even if an earlier one
+# failed, so one run shows every finding.  Each stage leaves a KTAP file;
+# the last line counts their results: "N passed, N failed".
+# CHECK_BASES picks the bases (default: "7.2 6.12").
+set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+bases=${CHECK_BASES:-7.2 6.12}
+failed=()
+ktaps=()
+t0=$(date +%s)
+mkdir -p "$OUTDIR"
+: >"$OUTDIR/check-timings.tsv"
+
+run() { # NAME KTAP CMD...
+	local name=$1 ktap=$2 t rc=0
+	shift 2
+	t=$(date +%s)
+	echo "=== $name"
+	rm -f "$ktap"
+	"$@" || rc=$?
+	printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - t))" "$([ $rc -eq 0 ] && echo ok || echo "fail($rc)")" \
+		>>"$OUTDIR/check-timings.tsv"
+	if [ ! -f "$ktap" ]; then
+		# The stage died before it could report: count it as one failure.
+		printf 'KTAP version 1\n1..1\nnot ok 1 %s # no results (exit %d)\n' "$name" "$rc" >"$ktap"
+	fi
+	ktaps+=("$ktap")
+	[ $rc -eq 0 ] || failed+=("$name")
+}
+
+run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP/.ci/run"
+for b in $bases; do
+	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
+	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
+done
+
+echo
+echo "=== summary ($(($(date +%s) - t0))s)"
+awk -F'\t' '{ printf "  %-22s %6ss  %s\n", $1, $2, $3 }' "$OUTDIR/check-timings.tsv"
+for f in "${ktaps[@]}"; do
+	grep -h '^not ok' "$f" | sed "s|^|  ${f#"$OUTDIR"/}: |"
+done
+pass=$(cat "${ktaps[@]}" | grep -c '^ok ')
+fail=$(cat "${ktaps[@]}" | grep -c '^not ok ')
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "make check: FAILED: ${failed[*]}"
+fi
+echo "$pass passed, $fail failed"
+[ ${#failed[@]} -eq 0 ] && [ "$fail" -eq 0 ]

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Regenerate series/ (or series/<base>/) from the patched work tree:
+#   git format-patch -v$VERSION --cover-letter --base=bench-base
+# The cover letter's subject and text come from mail/cover-letter.txt; its
+# "How tested" section is generated from the bench's last report.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+shopt -s nullglob
+
+TAG=$(base_tag)
+tree=$CACHE/trees/$TAG/patched
+SERIES=${SERIES:-$(series_dir)}
+VERSION=${VERSION:-1}
+cover=$TOP/mail/cover-letter.txt
+[ -d "$tree" ] || die "no patched tree at $tree (run make first)"
+[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+	die "$tree has uncommitted edits: commit them (git -C $tree commit -a --amend, or rebase -i) first"
+[ "$(git -C "$tree" rev-list --count bench-base..HEAD)" -gt 0 ] || die "no commits on top of bench-base in $tree"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+git -C "$tree" format-patch -q -v"$VERSION" --cover-letter --no-signature \
+	--base=bench-base -o "$tmp" bench-base..HEAD
+python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
+	"$OUTDIR/$TAG" "$CACHE/src/$BASE/source.env"
+
+mkdir -p "$SERIES"
+rm -f "$SERIES"/*.patch
+cp "$tmp"/*.patch "$SERIES"/
+# The trees were made from these patches: record them as applied.
+series_hash "$SERIES" >"$CACHE/trees/$TAG/patched.series"
+log "wrote $(find "$SERIES" -maxdepth 1 -name '*.patch' | wc -l) files to ${SERIES#"$TOP"/}"

@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The per-patch gates a maintainer's bots run on a posting.  Each patch of
+# the series is applied in order on the base, in a tree of its own
+# ($CACHE/trees/$TAG/gate), and must pass:
+#   checkpatch   scripts/checkpatch.pl --strict: no error, warning or check
+#   message      subject prefix, body wrapped at 75, Signed-off-by = From
+#   build        the kernel (bzImage) builds
+#   w1-sparse    arch/x86/kvm/ with W=1 and sparse (C=1): no warning the
+#                base build doesn't have (sets compared, line numbers aside)
+#   selftests    after a patch touching the KVM selftests, they build with
+#                no warning in the files it touches
+#   docs         api.rst parses with docutils with no new message
+# Writes $OUTDIR/$TAG/gates.ktap (GATES_KTAP overrides); exits 1 naming the
+# patch and the gate.  GATES="checkpatch w1-sparse ..." runs only those
+# (apply always runs when a later gate needs the tree).
+# Usage: gates.sh [SERIES_DIR]
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+shopt -s nullglob
+
+TAG=$(base_tag)
+SERIES=${1:-$(series_dir)}
+base=$CACHE/trees/$TAG/base
+gate=$CACHE/trees/$TAG/gate
+out=$OUTDIR/$TAG/gates
+ktap=${GATES_KTAP:-$OUTDIR/$TAG/gates.ktap}
+GATES=${GATES:-all}
+want() { [[ " $GATES " == *" all "* || " $GATES " == *" $1 "* ]]; }
+mkdir -p "$out"
+[ -d "$base/.git" ] || die "no base tree (run make first)"
+[ -f "$base/.build/.config" ] || die "no base kernel config (run make first)"
+
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1
+export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
+export GIT_COMMITTER_DATE='2000-01-01T00:00:00Z'
+g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
+
+mapfile -t patches < <(series_patches "$SERIES")
+[ ${#patches[@]} -gt 0 ] || die "no patches in $SERIES"
+
+if [ ! -d "$gate" ]; then
+	g -C "$base" worktree add -q --detach "$gate" bench-base
+fi
+g -C "$gate" am --abort >/dev/null 2>&1 || true
+g -C "$gate" checkout -q -f --detach bench-base
+for d in .build .build-w1; do
+	mkdir -p "$gate/$d"
+	cmp -s "$base/.build/.config" "$gate/$d/.config" || cp "$base/.build/.config" "$gate/$d/.config"
+done
+
+results=()
+failed=()
+result() { # patch gate ok|fail [detail]
+	if [ "$3" = ok ]; then
+		results+=("ok $1 $2")
+	else
+		results+=("not ok $1 $2${4:+ # $4}")
+		failed+=("$1: $2${4:+: $4}")
+		echo "error: gates: $1: $2 failed${4:+: $4}" >&2
+	fi
+}
+
+# Warnings as a set: file and message, no line or column numbers.
+warnset() {
+	grep -E '(warning|error): ' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
+}
+
+kvm_w1() { # LOG
+	make -C "$gate" O=.build-w1 -j"$(jobs_n)" W=1 C=1 CHECK=sparse \
+		olddefconfig arch/x86/kvm/ >"$1" 2>&1
+}
+
+docs() { # LOG
+	rst2pseudoxml --report=2 --halt=5 "$gate/Documentation/virt/kvm/api.rst" \
+		>/dev/null 2>"$1" || true
+	sed -i -E 's/^[^:]*api\.rst:[0-9]+: //' "$1"
+	sort -u -o "$1" "$1"
+}
+
+# The base's warnings, once per base commit and config.
+wkey=$(content_hash "$(g -C "$base" rev-parse bench-base)" "$base/.build/.config" "$0")
+if want w1-sparse && [ "$(cat "$out/base-w1.key" 2>/dev/null)" != "$wkey" ]; then
+	log "$TAG: base: W=1 + sparse build of arch/x86/kvm (log: $out/base-w1.log)"
+	kvm_w1 "$out/base-w1.log" || die "base: arch/x86/kvm does not build with W=1 (log: $out/base-w1.log)"
+	warnset "$out/base-w1.log" >"$out/base-w1.set"
+	echo "$wkey" >"$out/base-w1.key"
+fi
+want docs && docs "$out/base-docs.set"
+checkpatch=$base/scripts/checkpatch.pl
+
+n=0
+for p in "${patches[@]}"; do
+	n=$((n + 1))
+	name=$(basename "$p" .patch)
+	log "$TAG: [$n/${#patches[@]}] $name"
+
+	# checkpatch --strict, run from the base tree for its data files.
+	if ! want checkpatch; then
+		:
+	elif (cd "$base" && perl "$checkpatch" --strict --quiet --no-summary "$p") >"$out/$name.checkpatch" 2>&1; then
+		result "$name" checkpatch ok
+	else
+		result "$name" checkpatch fail "$(grep -m1 -E '^(ERROR|WARNING|CHECK)' "$out/$name.checkpatch")"
+	fi
+
+	if ! want message; then
+		:
+	elif python3 "$TOP/scripts/check-commit-msg.py" "$p" >"$out/$name.message" 2>&1; then
+		result "$name" message ok
+	else
+		result "$name" message fail "$(head -n1 "$out/$name.message")"
+	fi
+	# Only the message gates asked for: no need for a tree.
+	case $GATES in checkpatch | message | "checkpatch message") continue ;; esac
+
+	if ! g -C "$gate" am -q --no-3way "$p" >"$out/$name.am" 2>&1; then
+		g -C "$gate" am --abort >/dev/null 2>&1 || true
+		result "$name" apply fail "does not apply: $(head -n1 "$out/$name.am")"
+		break
+	fi
+	result "$name" apply ok
+
+	if ! want build; then
+		:
+	elif make -C "$gate" O=.build -j"$(jobs_n)" CC="ccache gcc" olddefconfig bzImage \
+		>"$out/$name.build" 2>&1; then
+		result "$name" build ok
+	else
+		result "$name" build fail "$(grep -m1 -E 'error' "$out/$name.build")"
+	fi
+
+	if ! want w1-sparse; then
+		:
+	elif kvm_w1 "$out/$name.w1"; then
+		new=$(comm -13 "$out/base-w1.set" <(warnset "$out/$name.w1"))
+		if [ -z "$new" ]; then
+			result "$name" w1-sparse ok
+		else
+			echo "$new" >"$out/$name.w1.new"
+			result "$name" w1-sparse fail "$(head -n1 <<<"$new")"
+		fi
+	else
+		result "$name" w1-sparse fail "W=1 build failed: $(grep -m1 error "$out/$name.w1")"
+	fi
+
+	touched=$(g -C "$gate" diff --name-only HEAD~1 HEAD -- tools/testing/selftests/kvm)
+	if [ -n "$touched" ] && want selftests; then
+		tests=$(grep -E '\.c$' <<<"$touched" | grep -vE '/(lib|include)/' |
+			sed -E 's|tools/testing/selftests/kvm/||; s|\.c$||' | tr '\n' ' ')
+		sto=$gate/.build/kselftest/kvm
+		mkdir -p "$sto"
+		make -s -C "$gate" O=.build headers_install >/dev/null 2>&1 || true
+		rm -f "${tests[@]/#/$sto/}" 2>/dev/null || true
+		# shellcheck disable=SC2086
+		if make -C "$gate/tools/testing/selftests/kvm" -j"$(jobs_n)" OUTPUT="$sto" \
+			KHDR_INCLUDES="-isystem $gate/.build/usr/include" CC="ccache gcc" \
+			EXTRA_CFLAGS=-static LDFLAGS=-static ${tests:+$(printf "$sto/%s " $tests)} \
+			>"$out/$name.selftests" 2>&1; then
+			w=$(grep -F -f <(tr '\n' '\0' <<<"$touched" | xargs -0 -n1 basename 2>/dev/null) \
+				"$out/$name.selftests" | grep -m1 'warning:' || true)
+			if [ -z "$w" ]; then
+				result "$name" selftests ok
+			else
+				result "$name" selftests fail "$w"
+			fi
+		else
+			result "$name" selftests fail "$(grep -m1 error "$out/$name.selftests")"
+		fi
+	fi
+
+	if ! want docs || g -C "$gate" diff --quiet HEAD~1 HEAD -- Documentation/virt/kvm/api.rst; then
+		:
+	else
+		docs "$out/$name.docs"
+		new=$(comm -13 "$out/base-docs.set" "$out/$name.docs")
+		if [ -z "$new" ]; then
+			result "$name" docs ok
+		else
+			result "$name" docs fail "$(head -n1 <<<"$new")"
+		fi
+	fi
+done
+
+{
+	echo "KTAP version 1"
+	echo "1..${#results[@]}"
+	i=0
+	for r in "${results[@]}"; do
+		i=$((i + 1))
+		case $r in
+		"not ok "*) echo "not ok $i ${r#not ok }" ;;
+		*) echo "ok $i ${r#ok }" ;;
+		esac
+	done
+} >"$ktap"
+log "$TAG: ${#results[@]} gate results, ${#failed[@]} failed (details: $out/)"
+[ ${#failed[@]} -eq 0 ] || die "${failed[0]}"

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Prove the gates can fail: feed gates.sh deliberately broken copies of the
+# series and require each break to be caught by the right gate on the right
+# patch.  Writes $OUTDIR/$TAG/gates-selftest.ktap.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TAG=$(base_tag)
+SERIES=$(series_dir)
+ktap=$OUTDIR/$TAG/gates-selftest.ktap
+mapfile -t patches < <(series_patches "$SERIES")
+[ ${#patches[@]} -ge 2 ] || die "need at least two patches in $SERIES"
+p1=$(basename "${patches[0]}" .patch)
+p2=$(basename "${patches[1]}" .patch)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# NAME GATES PATCH-NAME GATE SED-ON-PATCH PATCH-INDEX
+cases=(
+	"trailing-whitespace|checkpatch|$p1|checkpatch|0|0,/^+[^+].*;\$/s/;\$/; /"
+	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_is_unfilterable(/+bool kvm_msr_is_unfilterable(/"
+	"unapplicable-hunk|apply|$p2|apply|1|0,/^ [^ ].*[a-z]/s/^ \\([^ ].*[a-z]\\)/ \\1 broken/"
+)
+results=()
+for c in "${cases[@]}"; do
+	IFS='|' read -r name gates pname gate idx expr <<<"$c"
+	d=$tmp/$name
+	mkdir -p "$d"
+	cp "${patches[@]}" "$d/"
+	sed -i "$expr" "$d/$(basename "${patches[$idx]}")"
+	if cmp -s "$d/$(basename "${patches[$idx]}")" "${patches[$idx]}"; then
+		die "$name: the edit did not change ${patches[$idx]}"
+	fi
+	log "$name: expecting '$gate' to fail on $pname"
+	rc=0
+	GATES="$gates" GATES_KTAP="$d/gates.ktap" "$TOP/scripts/gates.sh" "$d" >"$d/log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ] && grep -q "^not ok [0-9]* $pname $gate" "$d/gates.ktap" 2>/dev/null; then
+		results+=("ok gates catch $name ($gate on $pname)")
+	else
+		results+=("not ok gates catch $name ($gate on $pname) # gates.sh exit $rc")
+		tail -n 5 "$d/log" >&2
+	fi
+done
+{
+	echo "KTAP version 1"
+	echo "1..${#results[@]}"
+	i=0
+	for r in "${results[@]}"; do
+		i=$((i + 1))
+		case $r in
+		"not ok "*) echo "not ok $i ${r#not ok }" ;;
+		*) echo "ok $i ${r#ok }" ;;
+		esac
+	done
+} >"$ktap"
+cat "$ktap"
+! grep -q '^not ok' "$ktap" || die "a broken patch got through the gates"
