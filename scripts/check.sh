@@ -39,6 +39,8 @@ for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
 	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
 done
+# The gates must be able to fail: broken copies of the default series.
+run "gates self-test" "$OUTDIR/7.2/gates-selftest.ktap" env BASE=7.2 "$S/test-gates.sh"
 
 echo
 echo "=== summary ($(($(date +%s) - t0))s)"

@@ -18,7 +18,9 @@ log() {
 	echo "[$(date +%H:%M:%S)] $STEP: $*" >&2
 }
 
-# Any command that fails without its own message still names the step.
+# Any command that fails without its own message still names the step,
+# in functions too.
+set -o errtrace
 trap 'rc=$?; [ $rc -eq 0 ] || echo "error: $STEP: failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # Record the wall time of a stage in $OUTDIR/<tag>/timings.tsv.

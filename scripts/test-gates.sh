@@ -14,14 +14,15 @@ mapfile -t patches < <(series_patches "$SERIES")
 [ ${#patches[@]} -ge 2 ] || die "need at least two patches in $SERIES"
 p1=$(basename "${patches[0]}" .patch)
 p2=$(basename "${patches[1]}" .patch)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$OUTDIR/$TAG/gates-selftest
+rm -rf "$tmp"
+mkdir -p "$tmp"
 
 # NAME GATES PATCH-NAME GATE SED-ON-PATCH PATCH-INDEX
 cases=(
 	"trailing-whitespace|checkpatch|$p1|checkpatch|0|0,/^+[^+].*;\$/s/;\$/; /"
 	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_is_unfilterable(/+bool kvm_msr_is_unfilterable(/"
-	"unapplicable-hunk|apply|$p2|apply|1|0,/^ [^ ].*[a-z]/s/^ \\([^ ].*[a-z]\\)/ \\1 broken/"
+	"unapplicable-hunk|apply|$p2|apply|1|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
 )
 results=()
 for c in "${cases[@]}"; do
