@@ -11,15 +11,17 @@
 #   make clean        remove out/ (reports); make distclean also cache/
 #
 # Variables: BASE=6.12 (another Debian linux-source), KERNEL_TREE=/path
-# (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD).
+# (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD),
+# TESTS=msr (only the MSR test: the quick edit-build-test loop).
 
 BASE ?= 7.2
 KERNEL_TREE ?=
 KERNEL_REV ?=
-export BASE KERNEL_TREE KERNEL_REV
+TESTS ?= msr regression vmm
+export BASE KERNEL_TREE KERNEL_REV TESTS
 
 SHELL := /bin/bash
-SCRIPTS := $(wildcard scripts/*.sh) vm/init .ci/run
+SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter .ci/run
 
 .PHONY: all prove check deps lint series clean distclean
 

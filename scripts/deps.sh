@@ -14,7 +14,7 @@ need=(
 	busybox-static:/bin/busybox python3:python3 git:git xz-utils:xz
 	shellcheck:shellcheck git-email:/usr/lib/git-core/git-send-email
 	sparse:sparse perl:perl debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
-	kmod:depmod
+	kmod:depmod python3-docutils:rst2pseudoxml
 )
 missing=()
 for n in "${need[@]}"; do

@@ -76,6 +76,7 @@ kvm_w1() { # LOG
 		olddefconfig arch/x86/kvm/ >"$1" 2>&1
 }
 
+command -v rst2pseudoxml >/dev/null || die "rst2pseudoxml missing: apt-get install python3-docutils"
 docs() { # LOG
 	rst2pseudoxml --report=2 --halt=5 "$gate/Documentation/virt/kvm/api.rst" \
 		>/dev/null 2>"$1" || true
@@ -193,17 +194,6 @@ for p in "${patches[@]}"; do
 	fi
 done
 
-{
-	echo "KTAP version 1"
-	echo "1..${#results[@]}"
-	i=0
-	for r in "${results[@]}"; do
-		i=$((i + 1))
-		case $r in
-		"not ok "*) echo "not ok $i ${r#not ok }" ;;
-		*) echo "ok $i ${r#ok }" ;;
-		esac
-	done
-} >"$ktap"
+write_ktap "$ktap" "${results[@]}"
 log "$TAG: ${#results[@]} gate results, ${#failed[@]} failed (details: $out/)"
 [ ${#failed[@]} -eq 0 ] || die "${failed[0]}"

@@ -78,3 +78,20 @@ series_hash() {
 	local p
 	series_patches "$1" | while read -r p; do sha256sum <"$p"; done | sha256sum | cut -c1-16
 }
+
+# Write a KTAP file: one result per argument, "ok DESC" or "not ok DESC".
+write_ktap() {
+	local file=$1 i=0 r
+	shift
+	{
+		echo "KTAP version 1"
+		echo "1..$#"
+		for r in "$@"; do
+			i=$((i + 1))
+			case $r in
+			"not ok "*) echo "not ok $i ${r#not ok }" ;;
+			*) echo "ok $i ${r#ok }" ;;
+			esac
+		done
+	} >"$file"
+}

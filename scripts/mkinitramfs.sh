@@ -20,14 +20,30 @@ busybox=/bin/busybox
 
 list=$(python3 "$TOP/scripts/testlist.py" --tree "$tree" list "$@")
 mapfile -t files < <(python3 "$TOP/scripts/testlist.py" --tree "$tree" files "$@" 2>/dev/null | sort -u)
+# vmm/ tests are the bench's own and bring their payload (mkvmm.sh).
+vmm=""
+kfiles=()
 for f in "${files[@]}"; do
-	[ -x "$bin/$f" ] || die "test binary $bin/$f was not built"
+	case $f in
+	vmm/*) vmm=1 ;;
+	*)
+		[ -x "$bin/$f" ] || die "test binary $bin/$f was not built"
+		kfiles+=("$f")
+		;;
+	esac
 done
+files=("${kfiles[@]}")
+payload=/dev/null
+if [ -n "$vmm" ]; then
+	payload=$("$TOP/scripts/mkvmm.sh" "$CACHE/kernels/$TAG/base/bzImage" "$gen")
+fi
 
 key=$( {
 	echo "$list"
 	sha256sum "$TOP/vm/init" "$busybox"
 	for f in "${files[@]}"; do sha256sum "$bin/$f"; done
+	cat "$payload"
+	[ -z "$vmm" ] || sha256sum "$CACHE/kernels/$TAG/base/bzImage" "$CACHE/vmm/nested.cpio" "$TOP"/vmm/*
 } | sha256sum | cut -c1-16)
 dest=$CACHE/initramfs/$TAG-$variant-$key.cpio
 if [ -f "$dest" ]; then
@@ -49,8 +65,9 @@ echo "$list" >"$listfile"
 	echo "file /init $TOP/vm/init 0755 0 0"
 	echo "file /tests.list $listfile 0644 0 0"
 	for f in "${files[@]}"; do dirname "/tests/$f"; done | sort -u |
-		grep -vx /tests | sed 's/.*/dir & 0755 0 0/'
+		{ grep -vx /tests || true; } | sed 's/.*/dir & 0755 0 0/'
 	for f in "${files[@]}"; do echo "file /tests/$f $bin/$f 0755 0 0"; done
+	cat "$payload"
 } >"$spec"
 "$gen" "$spec" >"$dest.tmp"
 mv "$dest.tmp" "$dest"

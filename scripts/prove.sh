@@ -11,7 +11,13 @@ set -euo pipefail
 TAG=$(base_tag)
 out=$OUTDIR/$TAG
 S=$TOP/scripts
-cfgs=("$TOP/tests/msr.cfg" "$TOP/tests/regression.cfg")
+# TESTS picks the test lists under tests/ (default: all of them); the quick
+# edit-build-test loop is TESTS=msr.
+cfgs=()
+for t in ${TESTS:-msr regression vmm}; do
+	[ -f "$TOP/tests/$t.cfg" ] || die "no test list tests/$t.cfg"
+	cfgs+=("$TOP/tests/$t.cfg")
+done
 mkdir -p "$out"
 : >"$out/timings.tsv"
 rm -f "$out/verdicts.ktap"

@@ -92,6 +92,8 @@ def main():
     ap.add_argument("--patched-src", required=True)
     ap.add_argument("--focus", default="userspace_msr_exit_test",
                     help="tests whose cases get the side-by-side table")
+    ap.add_argument("--also", default="qemu_msr_filter",
+                    help="more tests shown in the table; each must pass on both kernels")
     ap.add_argument("--source-env", default="")
     ap.add_argument("--timings", default="")
     a = ap.parse_args()
@@ -156,6 +158,12 @@ def main():
             verdict(bst == "fail", f"new case {f}:{c} fails on base", f"base: {bst}")
             verdict(pst == "pass", f"new case {f}:{c} passes on patched", f"patched: {pst}")
 
+    also = [t for t in a.also.split(",") if t and (t in b or t in p)]
+    for t in also:
+        for v, tests in (("base", b), ("patched", p)):
+            st = tests.get(t, {}).get("status", "missing")
+            verdict(st == "pass", f"{v}: {t} passes", f"{v}: {st}")
+
     # Side-by-side table.
     rows = []
     for f in focus:
@@ -167,7 +175,9 @@ def main():
                          "new" if c in new_cases.get(f, []) else "stock"))
         rows.append((f"{f} (whole test)", b.get(f, {}).get("status", "-"),
                      p.get(f, {}).get("status", "-"), ""))
-    others = [n for n in dict.fromkeys(list(b) + list(p)) if n not in focus]
+    for t in also:
+        rows.append((t, b.get(t, {}).get("status", "-"), p.get(t, {}).get("status", "-"), "vmm"))
+    others = [n for n in dict.fromkeys(list(b) + list(p)) if n not in focus + also]
     count = {v: {s: sum(1 for n in others if runs[v]["tests"].get(n, {}).get("status") == s)
                  for s in ("pass", "fail", "skip", "timeout")} for v in runs}
     w = max([len(r[0]) for r in rows] + [30])

@@ -44,17 +44,6 @@ for c in "${cases[@]}"; do
 		tail -n 5 "$d/log" >&2
 	fi
 done
-{
-	echo "KTAP version 1"
-	echo "1..${#results[@]}"
-	i=0
-	for r in "${results[@]}"; do
-		i=$((i + 1))
-		case $r in
-		"not ok "*) echo "not ok $i ${r#not ok }" ;;
-		*) echo "ok $i ${r#ok }" ;;
-		esac
-	done
-} >"$ktap"
+write_ktap "$ktap" "${results[@]}"
 cat "$ktap"
 ! grep -q '^not ok' "$ktap" || die "a broken patch got through the gates"
