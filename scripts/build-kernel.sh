@@ -50,7 +50,7 @@ fi
 
 log "$TAG/$variant: building bzImage ($(jobs_n) jobs, log: $build/build.log)"
 if ! make -C "$tree" O=.build -j"$(jobs_n)" CC="ccache gcc" bzImage >"$build/build.log" 2>&1; then
-	grep -E 'error|Error' "$build/build.log" | head -n 5 >&2
+	tail -n 5 "$build/build.log" >&2
 	die "$TAG/$variant: kernel build failed; log: $build/build.log"
 fi
 cp "$build/arch/x86/boot/bzImage" "$dest/bzImage"

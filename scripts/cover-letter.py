@@ -9,6 +9,7 @@ usage: cover-letter.py TEMPLATE COVER_PATCH REPORT_DIR SOURCE_ENV
 import json
 import os
 import sys
+import textwrap
 
 
 def how_tested(report_dir, source_env):
@@ -25,17 +26,20 @@ def how_tested(report_dir, source_env):
         return "How tested\n----------\n\nNOT TESTED YET: run make, then make series."
     r = json.load(open(path))
     base = f"{env.get('PKG', '?')} {env.get('PKG_VERSION', '?')}"
-    out = ["How tested", "----------", "",
-           f"Base: Debian's {base}, i.e. v{env.get('PKG_VERSION', '?').split('-')[0]} with Debian's",
-           "packaging; base-commit below is that tarball imported as one commit,",
-           "tarball sha256:",
-           f"  {env.get('TARBALL_SHA256', '?')}",
-           "",
-           "Base and patched tinyconfig+KVM kernels booted under QEMU TCG (-cpu max,",
-           "i.e. emulated SVM with NPT; -smp 2; kvm.force_emulation_prefix=1); the",
-           "selftests built from the patched tree ran on both kernels.  Not tested:",
-           "VMX, APICv/AVIC, real hardware.",
-           ""]
+    ver = env.get('PKG_VERSION', '?').split('-')[0]
+    out = ["How tested", "----------", ""]
+    out += textwrap.wrap(
+        f"Base: Debian's {base}, i.e. v{ver} with Debian's packaging; "
+        "base-commit below is that tarball imported as one commit, tarball "
+        "sha256:", 72)
+    out += [f"  {env.get('TARBALL_SHA256', '?')}", ""]
+    out += textwrap.wrap(
+        "Base and patched tinyconfig+KVM kernels booted under QEMU TCG "
+        "(-cpu max, i.e. emulated SVM with NPT; -smp 2; "
+        "kvm.force_emulation_prefix=1); the selftests built from the patched "
+        "tree ran on both kernels.  Not tested: VMX, APICv/AVIC, real "
+        "hardware.", 72)
+    out.append("")
     for row in r["table"]:
         kind = f"  {row['kind']}" if row["kind"] else ""
         case = row["case"]
@@ -49,24 +53,27 @@ def how_tested(report_dir, source_env):
                   if n not in ("userspace_msr_exit_test", "qemu_msr_filter")}
         c = {s: sorted(n for n, t in others.items() if t.get("status") == s)
              for s in ("pass", "fail", "skip", "timeout")}
-        line = (f"  other KVM selftests on {v}: {len(others)} run, {len(c['pass'])} pass, "
-                f"{len(c['skip'])} skip, {len(c['fail']) + len(c['timeout'])} fail")
         bad = c["fail"] + c["timeout"]
-        out.append(line + (f" ({', '.join(bad)})" if bad else ""))
+        line = (f"Other KVM selftests on {v}: {len(others)} run, {len(c['pass'])} pass, "
+                f"{len(c['skip'])} skip, {len(bad)} fail"
+                + (f" ({', '.join(bad)})." if bad else "."))
+        out += ["  " + l for l in textwrap.wrap(line, 70)]
     out.append("")
-    out.append(f"The bench's {r['passed'] + r['failed']} checks ({r['failed']} failed): no oops or WARN on")
-    out.append("either console, every test and test case that passes on base passes")
-    out.append("patched, every new case fails on base and passes patched.")
+    out += textwrap.wrap(
+        f"The bench's {r['passed'] + r['failed']} checks ({r['failed']} failed): "
+        "no oops or WARN on either console, every test and test case that "
+        "passes on base passes patched, every new case fails on base and "
+        "passes patched.", 72)
     gates = os.path.join(report_dir, "gates.ktap")
     if os.path.exists(gates):
         res = [l.split(" ", 3)[-1].split(" # ")[0] for l in open(gates)
                if l.startswith(("ok ", "not ok "))]
         bad = [l for l in open(gates) if l.startswith("not ok ")]
-        names = sorted({g.split()[-1] for g in res})
-        out.append(f"Per-patch gates ({', '.join(names)}): {len(res) - len(bad)} of")
-        out.append(f"{len(res)} passed: checkpatch --strict, W=1 and sparse on arch/x86/kvm/")
-        out.append("compared with the base, a kernel build at every patch, api.rst")
-        out.append("through docutils.")
+        out += textwrap.wrap(
+            f"Per-patch gates: {len(res) - len(bad)} of {len(res)} passed "
+            "(checkpatch --strict, commit message, git am, a kernel build at "
+            "every patch, W=1 and sparse on arch/x86/kvm/ compared with the "
+            "base, the touched selftests build, api.rst through docutils).", 72)
     else:
         out.append("Per-patch gates: not run yet (make check runs them).")
     return "\n".join(out)

@@ -69,7 +69,7 @@ echo "$list" >"$listfile"
 	for f in "${files[@]}"; do echo "file /tests/$f $bin/$f 0755 0 0"; done
 	cat "$payload"
 } >"$spec"
-"$gen" "$spec" >"$dest.tmp"
+"$gen" -t 946684800 "$spec" >"$dest.tmp"
 mv "$dest.tmp" "$dest"
 log "$TAG/$variant: initramfs with ${#files[@]} test binaries, $(du -h "$dest" | cut -f1)"
 echo "$dest"

@@ -28,7 +28,7 @@ file /bin/busybox /bin/busybox 0755 0 0
 file /bin/rdmsr $dir/rdmsr 0755 0 0
 file /init $TOP/vmm/nested-init 0755 0 0
 EOS
-"$gen" "$dir/nested.spec" >"$dir/nested.cpio"
+"$gen" -t 946684800 "$dir/nested.spec" >"$dir/nested.cpio"
 
 {
 	echo "dir /vmm 0755 0 0"

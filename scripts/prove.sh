@@ -35,7 +35,7 @@ fi
 stage trees "$S/prepare-tree.sh"
 stage kernel-base "$S/build-kernel.sh" base
 stage kernel-patched "$S/build-kernel.sh" patched
-mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "${cfgs[@]}" | sort -u)
+mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "${cfgs[@]}" | grep -v "^vmm/" | sort -u)
 stage selftests "$S/build-selftests.sh" patched "${files[@]}"
 stage initramfs "$S/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/initramfs.path"
 initrd=$(cat "$out/initramfs.path")

@@ -8,6 +8,7 @@ tests.list: one "NAME FILE TIMEOUT ARGS..." line per test.
     timeout = 120                         # seconds, killed after that
     extra_params = -x                     # optional arguments
     groups = msr regression               # optional
+    skip_bases = 6.12                     # optional: not on these BASEs
 """
 import configparser
 import os
@@ -31,6 +32,7 @@ def load(paths):
                 "timeout": int(sec["timeout"]),
                 "args": sec.get("extra_params", ""),
                 "groups": sec.get("groups", "").split(),
+                "skip_bases": sec.get("skip_bases", "").split(),
                 "cfg": path,
             })
     names = [t["name"] for t in tests]
@@ -46,7 +48,11 @@ def fit_tree(tests, tree):
     kvm = os.path.join(tree, "tools/testing/selftests/kvm")
     x86_64 = os.path.isdir(os.path.join(kvm, "x86_64"))
     kept = []
+    base = os.environ.get("BASE", "")
     for t in tests:
+        if base in t["skip_bases"] and not os.environ.get("KERNEL_TREE"):
+            print(f"testlist: {t['name']}: skipped on {base} (skip_bases)", file=sys.stderr)
+            continue
         if x86_64 and t["file"].startswith("x86/"):
             t["file"] = "x86_64/" + t["file"][4:]
         if t["file"].startswith("vmm/"):
