@@ -47,6 +47,11 @@ def how_tested(report_dir, source_env):
             case = "QEMU -accel kvm in the VM, its 0x35 filter"
         out.append(f"  {case:<48} {row['base']:<5} -> {row['patched']}{kind}")
     out.append("")
+    out += textwrap.wrap(
+        "The bench's tests/regression.cfg says which KVM selftests are left "
+        "out and why (too slow or flaky under TCG, or failing on the "
+        "unpatched kernel under emulation).", 72)
+    out.append("")
     for v in ("base", "patched"):
         tests = r["runs"][v]["tests"]
         others = {n: t for n, t in tests.items()
@@ -84,6 +89,12 @@ def main():
     lines = open(tmpl).read().split("\n")
     subject, text = lines[0], "\n".join(lines[1:]).strip("\n")
     text = text.replace("@HOW_TESTED@", how_tested(report_dir, source_env))
+    backport = os.environ.get("BACKPORT", "")
+    note = ("\n".join(textwrap.wrap(
+        f"This is the series backported to {backport}, for testing on LTS "
+        "hosts; it is not for stable (it changes uAPI), and the patches "
+        "say what the backport changed.", 72)) + "\n") if backport else ""
+    text = text.replace("@BACKPORT@\n", note)
     c = open(cover).read()
     if "*** SUBJECT HERE ***" not in c or "*** BLURB HERE ***" not in c:
         sys.exit("error: cover-letter: not a fresh format-patch cover letter")

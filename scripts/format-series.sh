@@ -23,11 +23,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # A backport under series/<base>/ is marked as one: [PATCH 6.12.y vN ...].
 prefix=PATCH
-[ "$SERIES" = "$TOP/series" ] || prefix="PATCH $BASE.y"
+backport=""
+if [ "$SERIES" != "$TOP/series" ]; then
+	prefix="PATCH $BASE backport"
+	backport=$BASE
+fi
 git -C "$tree" format-patch -q -v"$VERSION" --cover-letter --no-signature \
 	--subject-prefix="$prefix" \
 	--base=bench-base -o "$tmp" bench-base..HEAD
-python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
+BACKPORT=$backport python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
 	"$OUTDIR/$TAG" "$CACHE/src/$BASE/source.env"
 
 mkdir -p "$SERIES"
