@@ -63,6 +63,13 @@ def how_tested(report_dir, source_env):
                 f"{len(c['skip'])} skip, {len(bad)} fail"
                 + (f" ({', '.join(bad)})." if bad else "."))
         out += ["  " + l for l in textwrap.wrap(line, 70)]
+    retried = [f"{t} on {v}" for v in ("base", "patched")
+               for t in r["runs"][v].get("retried", [])]
+    out.append("")
+    out += textwrap.wrap(
+        "A test that fails is run once more in the same boot (timing-based "
+        "tests flake under TCG); passed only on that second run: "
+        + (", ".join(retried) if retried else "none") + ".", 72)
     out.append("")
     out += textwrap.wrap(
         f"The bench's {r['passed'] + r['failed']} checks ({r['failed']} failed): "

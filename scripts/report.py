@@ -69,6 +69,7 @@ def parse_console(path):
             if m:
                 t = tests.setdefault(m.group(3), {})
                 t["status"] = status(m.group(1), m.group(4))
+                t["retried"] = (m.group(4) or "").startswith("RETRIED")
                 t["cases"] = pending
                 pending = {}
     return tests, reports, ktap, reused
@@ -186,10 +187,14 @@ def main():
     for c, bs, ps, kind in rows:
         lines.append(f"{c:<{w}}  {bs:<8} {ps:<8} {kind}".rstrip())
     for v in ("base", "patched"):
+        runs[v]["retried"] = sorted(n for n, t in runs[v]["tests"].items() if t.get("retried"))
+    for v in ("base", "patched"):
         c = count[v]
         lines.append(f"regression set on {v}: {c['pass']} pass, {c['fail']} fail, "
                      f"{c['skip']} skip, {c['timeout']} timeout "
                      f"({len(others)} tests)"
+                     + (f"; passed on a second run: {', '.join(runs[v]['retried'])}"
+                        if runs[v]["retried"] else "")
                      + (" [recorded run reused]" if runs[v]["reused"] else ""))
     table = "\n".join(lines)
 
