@@ -7,6 +7,9 @@
 #                     the side-by-side table (default base: Debian 7.2)
 #   make check        everything CI runs: lint, the proof on every base,
 #                     the per-patch gates; ends with "N passed, N failed"
+#   make debug        the patched kernel with KASAN, UBSAN, lockdep, kmemleak:
+#                     the MSR test, fuzzer, stress and compat run on it
+#   make bench        what the series costs: patched/base ratios (not in check)
 #   make series       regenerate series/ from the patched work tree
 #   make clean        remove out/ (reports); make distclean also cache/
 #
@@ -17,13 +20,13 @@
 BASE ?= 7.2
 KERNEL_TREE ?=
 KERNEL_REV ?=
-TESTS ?= msr regression vmm
+TESTS ?= msr regression vmm reliability
 export BASE KERNEL_TREE KERNEL_REV TESTS
 
 SHELL := /bin/bash
-SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter .ci/run
+SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak .ci/run
 
-.PHONY: all prove check deps lint series clean distclean
+.PHONY: all prove check debug bench deps lint series clean distclean
 
 all: prove
 
@@ -38,6 +41,12 @@ lint: deps
 
 check: deps
 	@scripts/check.sh
+
+debug: deps
+	@scripts/prove-debug.sh
+
+bench: deps
+	@scripts/bench.sh
 
 series:
 	@scripts/format-series.sh

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the KVM selftests of one tree, static, into <tree>/.build/kselftest.
-# Usage: build-selftests.sh base|patched [TEST...]   (default: all of them)
+# Build the KVM selftests of one tree, static, into <tree>/.build/kselftest,
+# and the bench's own programs (progs/NAME) with that tree's selftest library.
+# Usage: build-selftests.sh base|patched [TEST...]   (default: all selftests)
+# progs/msr_filter_compat32 and progs/msr_filter_compat64 are the same source
+# built -m32 and -m64, without the (64-bit only) library.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,12 +29,53 @@ if [ ! -f "$build/usr/include/linux/kvm.h" ] ||
 fi
 
 targets=()
-for t in "$@"; do targets+=("$out/$t"); done
-log "$TAG/$variant: building KVM selftests ${*:-(all)} (log: $build/selftests.log)"
-if ! make -C "$tree/tools/testing/selftests/kvm" -j"$(jobs_n)" \
-	OUTPUT="$out" KHDR_INCLUDES="-isystem $build/usr/include" \
-	CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static \
-	"${targets[@]}" >"$build/selftests.log" 2>&1; then
-	tail -n 5 "$build/selftests.log" >&2
-	die "$TAG/$variant: selftest build failed; log: $build/selftests.log"
+progs=()
+compat=()
+for t in "$@"; do
+	case $t in
+	progs/msr_filter_compat32 | progs/msr_filter_compat64) compat+=("$t") ;;
+	progs/*)
+		if [ -f "$TOP/$t.c" ]; then
+			progs+=("$out/$t")
+		else
+			# a script: copied as it is
+			[ -x "$TOP/$t" ] || die "no $TOP/$t.c nor an executable $TOP/$t"
+			mkdir -p "$out/progs"
+			cp "$TOP/$t" "$out/$t"
+		fi
+		;;
+	*) targets+=("$out/$t") ;;
+	esac
+done
+mk=(make -C "$tree/tools/testing/selftests/kvm" -j"$(jobs_n)"
+	OUTPUT="$out" KHDR_INCLUDES="-isystem $build/usr/include"
+	CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
+: >"$build/selftests.log"
+[ $# -gt 0 ] || targets=(all)
+if [ ${#targets[@]} -gt 0 ]; then
+	log "$TAG/$variant: building KVM selftests ${targets[*]#"$out"/} (log: $build/selftests.log)"
+	if ! "${mk[@]}" "${targets[@]}" >>"$build/selftests.log" 2>&1; then
+		tail -n 5 "$build/selftests.log" >&2
+		die "$TAG/$variant: selftest build failed; log: $build/selftests.log"
+	fi
 fi
+if [ ${#progs[@]} -gt 0 ]; then
+	log "$TAG/$variant: building ${progs[*]#"$out"/} with the selftest library"
+	if ! "${mk[@]}" -f "$TOP/progs/Makefile" PROGS_DIR="$TOP/progs" \
+		"${progs[@]}" >>"$build/selftests.log" 2>&1; then
+		grep -E 'error|Error' "$build/selftests.log" | tail -n 5 >&2
+		die "$TAG/$variant: building progs failed; log: $build/selftests.log"
+	fi
+fi
+for t in "${compat[@]}"; do
+	bits=${t#progs/msr_filter_compat}
+	mkdir -p "$out/progs"
+	[ "$bits" = 64 ] || [ -e "$(gcc -m32 -print-libgcc-file-name)" ] ||
+		die "no 32-bit gcc: apt-get install gcc-multilib"
+	if ! ccache gcc -m"$bits" -static -O2 -g -Wall -Werror -std=gnu99 \
+		-isystem "$build/usr/include" -I"$TOP/progs" \
+		"$TOP/progs/msr_filter_compat.c" -o "$out/$t" >>"$build/selftests.log" 2>&1; then
+		tail -n 5 "$build/selftests.log" >&2
+		die "$TAG/$variant: building $t failed; log: $build/selftests.log"
+	fi
+done

@@ -15,6 +15,7 @@ need=(
 	shellcheck:shellcheck git-email:/usr/lib/git-core/git-send-email
 	sparse:sparse perl:perl debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
 	kmod:depmod python3-docutils:rst2pseudoxml
+	gcc-multilib:/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 )
 missing=()
 for n in "${need[@]}"; do

@@ -14,7 +14,7 @@ S=$TOP/scripts
 # TESTS picks the test lists under tests/ (default: all of them); the quick
 # edit-build-test loop is TESTS=msr.
 cfgs=()
-for t in ${TESTS:-msr regression vmm}; do
+for t in ${TESTS:-msr regression vmm reliability}; do
 	[ -f "$TOP/tests/$t.cfg" ] || die "no test list tests/$t.cfg"
 	cfgs+=("$TOP/tests/$t.cfg")
 done
@@ -50,7 +50,8 @@ rc=0
 python3 "$S/report.py" --tag "$TAG" --out "$out" \
 	--base-log "$out/base/console.log" --patched-log "$out/patched/console.log" \
 	--base-src "$CACHE/trees/$TAG/base" --patched-src "$CACHE/trees/$TAG/patched" \
-	--source-env "$src_env" --timings "$out/timings.tsv" || rc=$?
+	--source-env "$src_env" --timings "$out/timings.tsv" \
+	"${cfgs[@]/#/--cfg=}" || rc=$?
 echo
 echo "stage times ($TAG):"
 awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"

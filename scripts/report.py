@@ -7,7 +7,11 @@ the verdicts:
   * no panic, oops, BUG, WARN, KASAN or UBSAN report on either console;
   * every test (and test case) that passes on base passes on patched;
   * every test case that the series adds (found in the patched tree's
-    source and not in the base tree's) fails on base and passes on patched.
+    source and not in the base tree's) fails on base and passes on patched;
+  * tests marked base_fails in their .cfg (--cfg) fail on base and pass on
+    patched, and their metric checks (check_base, check_patched) hold.
+    Programs print metrics as "# metric: NAME=VALUE"; a check is
+    NAME OP VALUE or NAME OP NAME, OP one of == != >= <= > <.
 
 Prints the bench's verdicts as KTAP and ends with "N passed, N failed".
 Exit status 1 if any verdict failed.
@@ -22,6 +26,8 @@ REPORT_RE = re.compile(r"Kernel panic|Oops:|BUG:|WARNING: |KASAN:|UBSAN:|"
                        r"general protection fault|kernel BUG at|Call Trace:|"
                        r"INFO: task .* blocked|possible recursive locking|"
                        r"suspicious RCU usage|circular locking dependency")
+METRIC_RE = re.compile(r"^# # metric: (\w+)=(\S+)$")
+CHECK_RE = re.compile(r"^(\w+)(==|!=|>=|<=|>|<)([\w.]+)$")
 TOP_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(?: # (.*))?$")
 SUB_RE = re.compile(r"^# (not ok|ok) (\d+) (\S+)(?: # (.*))?$")
 CASE_SRC_RE = re.compile(r"^\s*(?:KVM_ONE_VCPU_TEST|TEST_F|TEST)\(\s*(\w+)\s*,\s*(\w+)",
@@ -38,8 +44,10 @@ def status(ok, directive):
 
 
 def parse_console(path):
-    """Return (tests, reports, ktap_lines, reused) for one console log."""
+    """Return (tests, reports, ktap_lines, reused, metrics) for one console
+    log."""
     tests = {}      # name -> {"status", "cases": {case: status}, "time"}
+    metrics = {}
     reports = []
     ktap = []
     reused = False
@@ -57,6 +65,11 @@ def parse_console(path):
             ktap.append(line)
             if line.startswith("# bench: verdict reused"):
                 reused = True
+            m = METRIC_RE.match(line)
+            if m:
+                val = m.group(2)
+                metrics[m.group(1)] = int(val) if re.match(r"^-?\d+$", val) else float(val)
+                continue
             m = SUB_RE.match(line)
             if m:
                 pending[m.group(3)] = status(m.group(1), m.group(4))
@@ -72,7 +85,29 @@ def parse_console(path):
                 t["retried"] = (m.group(4) or "").startswith("RETRIED")
                 t["cases"] = pending
                 pending = {}
-    return tests, reports, ktap, reused
+    return tests, reports, ktap, reused, metrics
+
+
+def check_metric(expr, metrics):
+    """Evaluate one check; return (ok, what it found)."""
+    m = CHECK_RE.match(expr)
+    if not m:
+        return False, f"bad check '{expr}'"
+    name, op, rhs = m.groups()
+    if name not in metrics:
+        return False, f"{name} not reported"
+    lhs = metrics[name]
+    if re.match(r"^\d+$", rhs):
+        val = int(rhs)
+    elif re.match(r"^[\d.]+$", rhs):
+        val = float(rhs)
+    elif rhs in metrics:
+        val = metrics[rhs]
+    else:
+        return False, f"{rhs} not reported"
+    ok = {"==": lhs == val, "!=": lhs != val, ">=": lhs >= val, "<=": lhs <= val,
+          ">": lhs > val, "<": lhs < val}[op]
+    return ok, f"{name}={lhs:g}" + ("" if rhs not in metrics else f", {rhs}={val:g}")
 
 
 def source_cases(path):
@@ -95,15 +130,17 @@ def main():
                     help="tests whose cases get the side-by-side table")
     ap.add_argument("--also", default="qemu_msr_filter",
                     help="more tests shown in the table; each must pass on both kernels")
+    ap.add_argument("--cfg", action="append", default=[],
+                    help="test lists whose base_fails and check_* keys apply")
     ap.add_argument("--source-env", default="")
     ap.add_argument("--timings", default="")
     a = ap.parse_args()
 
     runs = {}
     for v, log in (("base", a.base_log), ("patched", a.patched_log)):
-        tests, reports, ktap, reused = parse_console(log)
+        tests, reports, ktap, reused, metrics = parse_console(log)
         runs[v] = {"tests": tests, "reports": reports, "reused": reused,
-                   "console": os.path.abspath(log)}
+                   "metrics": metrics, "console": os.path.abspath(log)}
         d = os.path.join(a.out, v)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "ktap.log"), "w") as f:
@@ -159,6 +196,27 @@ def main():
             verdict(bst == "fail", f"new case {f}:{c} fails on base", f"base: {bst}")
             verdict(pst == "pass", f"new case {f}:{c} passes on patched", f"patched: {pst}")
 
+    # Tests that must fail on base, pass on patched, and meet their checks.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import testlist
+    cfg_tests = [t for t in testlist.load(a.cfg)
+                 if t["base_fails"] or t["check_base"] or t["check_patched"]]
+    rel = []
+    for t in cfg_tests:
+        n = t["name"]
+        if n not in b and n not in p:
+            continue        # not in this run (another base's variant)
+        rel.append(n)
+        bst = b.get(n, {}).get("status", "missing")
+        pst = p.get(n, {}).get("status", "missing")
+        if t["base_fails"]:
+            verdict(bst == "fail", f"{n} fails on base (it can fail)", f"base: {bst}")
+        verdict(pst == "pass", f"{n} passes on patched", f"patched: {pst}")
+        for v, key in (("base", "check_base"), ("patched", "check_patched")):
+            for expr in t[key]:
+                ok, found = check_metric(expr, runs[v]["metrics"])
+                verdict(ok, f"{v}: {n}: {expr}", found)
+
     also = [t for t in a.also.split(",") if t and (t in b or t in p)]
     for t in also:
         for v, tests in (("base", b), ("patched", p)):
@@ -178,7 +236,10 @@ def main():
                      p.get(f, {}).get("status", "-"), ""))
     for t in also:
         rows.append((t, b.get(t, {}).get("status", "-"), p.get(t, {}).get("status", "-"), "vmm"))
-    others = [n for n in dict.fromkeys(list(b) + list(p)) if n not in focus + also]
+    for t in rel:
+        rows.append((t, b.get(t, {}).get("status", "-"), p.get(t, {}).get("status", "-"),
+                     "reliability"))
+    others = [n for n in dict.fromkeys(list(b) + list(p)) if n not in focus + also + rel]
     count = {v: {s: sum(1 for n in others if runs[v]["tests"].get(n, {}).get("status") == s)
                  for s in ("pass", "fail", "skip", "timeout")} for v in runs}
     w = max([len(r[0]) for r in rows] + [30])
@@ -196,6 +257,17 @@ def main():
                      + (f"; passed on a second run: {', '.join(runs[v]['retried'])}"
                         if runs[v]["retried"] else "")
                      + (" [recorded run reused]" if runs[v]["reused"] else ""))
+    keys = sorted(set(runs["base"]["metrics"]) | set(runs["patched"]["metrics"]))
+    if keys:
+        lines.append("")
+        lines.append(f"{'metric':<{w}}  {'base':>12} {'patched':>12}")
+        for k in keys:
+            bv = runs["base"]["metrics"].get(k)
+            pv = runs["patched"]["metrics"].get(k)
+            fmt = lambda x: "-" if x is None else f"{x:g}"
+            if k.endswith("_digest"):
+                fmt = lambda x: "-" if x is None else f"{int(x) & 0xffffffff:08x}"
+            lines.append(f"{k:<{w}}  {fmt(bv):>12} {fmt(pv):>12}")
     table = "\n".join(lines)
 
     env = {}

@@ -18,7 +18,7 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-4
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 
 # Host-side limit: the sum of the tests' timeouts plus boot slack.
-limit=${VM_TIMEOUT:-$(awk '{ s += $3 + 10 } END { print s + 60 }' < <(cpio -i --to-stdout tests.list <"$initrd" 2>/dev/null))}
+limit=${VM_TIMEOUT:-$(awk '{ s += ($3 + 10) * ($4 + 1) } END { print s + 60 }' < <(cpio -i --to-stdout tests.list <"$initrd" 2>/dev/null))}
 
 key=$( {
 	sha256sum "$kernel" "$initrd"

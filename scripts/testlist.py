@@ -9,6 +9,13 @@ tests.list: one "NAME FILE TIMEOUT ARGS..." line per test.
     extra_params = -x                     # optional arguments
     groups = msr regression               # optional
     skip_bases = 6.12                     # optional: not on these BASEs
+    only_bases = 6.12                     # optional: only on these BASEs
+    retries = 0                           # optional: runs after a failure (1)
+    base_fails = yes                      # optional: must fail on base
+    check_patched = NAME>=N NAME==NAME2   # optional: metric checks, see
+    check_base = ...                      #   scripts/report.py
+
+The list line is "NAME FILE TIMEOUT RETRIES ARGS...".
 """
 import configparser
 import os
@@ -33,6 +40,11 @@ def load(paths):
                 "args": sec.get("extra_params", ""),
                 "groups": sec.get("groups", "").split(),
                 "skip_bases": sec.get("skip_bases", "").split(),
+                "only_bases": sec.get("only_bases", "").split(),
+                "retries": int(sec.get("retries", "1")),
+                "base_fails": sec.get("base_fails", "no") == "yes",
+                "check_patched": sec.get("check_patched", "").split(),
+                "check_base": sec.get("check_base", "").split(),
                 "cfg": path,
             })
     names = [t["name"] for t in tests]
@@ -50,13 +62,18 @@ def fit_tree(tests, tree):
     kept = []
     base = os.environ.get("BASE", "")
     for t in tests:
-        if base in t["skip_bases"] and not os.environ.get("KERNEL_TREE"):
+        if os.environ.get("KERNEL_TREE"):
+            if t["only_bases"]:
+                continue        # a variant for one Debian base only
+        elif base in t["skip_bases"]:
             print(f"testlist: {t['name']}: skipped on {base} (skip_bases)", file=sys.stderr)
+            continue
+        elif t["only_bases"] and base not in t["only_bases"]:
             continue
         if x86_64 and t["file"].startswith("x86/"):
             t["file"] = "x86_64/" + t["file"][4:]
-        if t["file"].startswith("vmm/"):
-            kept.append(t)      # the bench's own, see scripts/mkvmm.sh
+        if t["file"].startswith(("vmm/", "progs/")):
+            kept.append(t)      # the bench's own: scripts/mkvmm.sh, progs/
         elif os.path.exists(os.path.join(kvm, t["file"] + ".c")):
             kept.append(t)
         else:
@@ -76,7 +93,7 @@ def main():
         tests = fit_tree(tests, tree)
     for t in tests:
         if args[0] == "list":
-            print(t["name"], t["file"], t["timeout"], t["args"])
+            print(t["name"], t["file"], t["timeout"], t["retries"], t["args"])
         else:
             print(t["file"])
 
