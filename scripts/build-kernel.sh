@@ -1,20 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the bzImage of one tree (base or patched) of a base.
-# Usage: build-kernel.sh base|patched
+# Usage: build-kernel.sh base|patched [debug]
 # The build directory is <tree>/.build, so kbuild's srctree is ".." in both
 # trees and ccache serves the patched build from the base build's objects.
+# "debug" adds config/debug.config (KASAN, lockdep, ...) and builds in
+# <tree>/.build-debug into kernels/<base>/<variant>-debug.
 # A tree whose content and config did not change is not built again.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-variant=${1:?usage: build-kernel.sh base|patched}
+variant=${1:?usage: build-kernel.sh base|patched [debug]}
+flavour=${2:-}
 TAG=$(base_tag)
 tree=$CACHE/trees/$TAG/$variant
-build=$tree/.build
-frag=$TOP/config/kvm-test.config
+bdir=.build
+frags=("$TOP/config/kvm-test.config")
 dest=$CACHE/kernels/$TAG/$variant
+case $flavour in
+"") ;;
+debug)
+	bdir=.build-debug
+	frags+=("$TOP/config/debug.config")
+	dest=$dest-debug
+	variant=$variant-debug
+	;;
+*) die "unknown flavour '$flavour' (only: debug)" ;;
+esac
+build=$tree/$bdir
 [ -d "$tree" ] || die "no tree at $tree (run prepare-tree.sh)"
 mkdir -p "$dest"
 
@@ -26,7 +40,7 @@ export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_
 key=$(
 	git -C "$tree" rev-parse HEAD
 	git -C "$tree" diff HEAD | sha256sum
-	sha256sum <"$frag"
+	cat "${frags[@]}" | sha256sum
 	sha256sum <"$0"
 )
 key=$(sha256sum <<<"$key" | cut -c1-16)
@@ -36,20 +50,21 @@ if [ -f "$dest/bzImage" ] && [ "$(cat "$dest/key" 2>/dev/null)" = "$key" ]; then
 fi
 
 mkdir -p "$build"
-if [ "$(cat "$build/.frag" 2>/dev/null)" != "$(sha256sum <"$frag")" ] || [ ! -f "$build/.config" ]; then
-	log "$TAG/$variant: configuring (tinyconfig + ${frag#"$TOP"/})"
-	make -s -C "$tree" O=.build tinyconfig >/dev/null
-	"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$frag" >/dev/null
-	make -s -C "$tree" O=.build olddefconfig
-	missing=$(grep '^CONFIG_' "$frag" | while read -r l; do
+fraghash=$(cat "${frags[@]}" | sha256sum)
+if [ "$(cat "$build/.frag" 2>/dev/null)" != "$fraghash" ] || [ ! -f "$build/.config" ]; then
+	log "$TAG/$variant: configuring (tinyconfig + ${frags[*]#"$TOP"/})"
+	make -s -C "$tree" O="$bdir" tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${frags[@]}" >/dev/null
+	make -s -C "$tree" O="$bdir" olddefconfig
+	missing=$(cat "${frags[@]}" | grep '^CONFIG_' | while read -r l; do
 		grep -qx "$l" "$build/.config" || echo "${l%%=*}"
 	done)
 	[ -z "$missing" ] || die "$TAG/$variant: kconfig dropped: $missing"
-	sha256sum <"$frag" >"$build/.frag"
+	echo "$fraghash" >"$build/.frag"
 fi
 
 log "$TAG/$variant: building bzImage ($(jobs_n) jobs, log: $build/build.log)"
-if ! make -C "$tree" O=.build -j"$(jobs_n)" CC="ccache gcc" bzImage >"$build/build.log" 2>&1; then
+if ! make -C "$tree" O="$bdir" -j"$(jobs_n)" CC="ccache gcc" bzImage >"$build/build.log" 2>&1; then
 	tail -n 5 "$build/build.log" >&2
 	die "$TAG/$variant: kernel build failed; log: $build/build.log"
 fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Everything CI runs: lint, then for each base the proof (prove.sh) and the
-# per-patch gates (gates.sh).  Every stage runs even if an earlier one
+# per-patch gates (gates.sh), and on the default base the debug kernel
+# (prove-debug.sh).  Every stage runs even if an earlier one
 # failed, so one run shows every finding.  Each stage leaves a KTAP file;
 # the last line counts their results: "N passed, N failed".
 # CHECK_BASES picks the bases (default: "7.2 6.12").
@@ -34,11 +35,14 @@ run() { # NAME KTAP CMD...
 	[ $rc -eq 0 ] || failed+=("$name")
 }
 
-run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP"/vmm/nested-init "$TOP"/vmm/qemu_msr_filter "$TOP/.ci/run"
+run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP"/vmm/nested-init "$TOP"/vmm/qemu_msr_filter "$TOP/progs/kmemleak" "$TOP/.ci/run"
 for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
 	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
 done
+case " $bases " in
+*" 7.2 "*) run "debug BASE=7.2" "$OUTDIR/7.2/debug/verdicts.ktap" env BASE=7.2 "$S/prove-debug.sh" ;;
+esac
 # The gates must be able to fail: broken copies of the default series.
 run "gates self-test" "$OUTDIR/7.2/gates-selftest.ktap" env BASE=7.2 "$S/test-gates.sh"
 

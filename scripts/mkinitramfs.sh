@@ -13,7 +13,7 @@ shift
 TAG=$(base_tag)
 tree=$CACHE/trees/$TAG/$variant
 bin=$tree/.build/kselftest/kvm
-gen=$CACHE/trees/$TAG/base/.build/usr/gen_init_cpio
+gen=${GEN_INIT_CPIO:-$CACHE/trees/$TAG/base/.build/usr/gen_init_cpio}
 busybox=/bin/busybox
 [ -x "$gen" ] || die "no $gen (the base kernel build makes it)"
 [ -x "$busybox" ] || die "no $busybox: apt-get install busybox-static"

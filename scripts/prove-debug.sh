@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The debug-kernel run for one base: the patched tree built with
+# config/debug.config (KASAN, UBSAN, lockdep, kmemleak, ...), booted once
+# with the tests of tests/debug.cfg.  Any kernel report on the console, a
+# failed test or a failed metric check fails it.  Stages are timed into
+# $OUTDIR/<base>/debug/timings.tsv; verdicts in .../debug/verdicts.ktap.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TAG=$(base_tag)
+out=$OUTDIR/$TAG/debug
+S=$TOP/scripts
+cfg=$TOP/tests/debug.cfg
+mkdir -p "$out"
+: >"$out/timings.tsv"
+rm -f "$out/verdicts.ktap"
+
+stage() {
+	local name=$1
+	shift
+	STEP=$name timed "$TAG/debug" "$name" "$@" || die "stage '$name' failed (see above)"
+}
+
+if [ -z "${KERNEL_TREE:-}" ]; then
+	stage fetch "$S/fetch-base.sh"
+fi
+stage trees "$S/prepare-tree.sh"
+stage kernel-debug "$S/build-kernel.sh" patched debug
+mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "$cfg" | sort -u)
+stage selftests "$S/build-selftests.sh" patched "${files[@]}"
+export GEN_INIT_CPIO=$CACHE/trees/$TAG/patched/.build-debug/usr/gen_init_cpio
+stage initramfs "$S/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
+stage vm-debug "$S/run-vm.sh" "$CACHE/kernels/$TAG/patched-debug/bzImage" \
+	"$(cat "$out/initramfs.path")" "$out/console.log"
+
+rc=0
+python3 "$S/report-debug.py" --tag "$TAG" --cfg "$cfg" --log "$out/console.log" \
+	--out "$out" --timings "$out/timings.tsv" --config "$TOP/config/debug.config" || rc=$?
+echo
+echo "stage times ($TAG, debug kernel):"
+awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"
+exit $rc
