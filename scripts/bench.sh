@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: boot the base and patched kernels of one base in turn,
+# BENCH_ROUNDS times each (default 3; the order alternates every round so
+# that drift on the host hits both alike), run progs/msr_bench in each boot
+# and print patched/base ratios with their spread (scripts/bench-report.py).
+# Nothing is reused: every boot measures.  Logs: $OUTDIR/<base>/bench/.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TAG=$(base_tag)
+out=$OUTDIR/$TAG/bench
+S=$TOP/scripts
+cfg=$TOP/tests/bench.cfg
+rounds=${BENCH_ROUNDS:-3}
+mkdir -p "$out"
+rm -f "$out"/*.log
+: >"$out/timings.tsv"
+
+stage() {
+	local name=$1
+	shift
+	STEP=$name timed "$TAG/bench" "$name" "$@" || die "stage '$name' failed (see above)"
+}
+
+if [ -z "${KERNEL_TREE:-}" ]; then
+	stage fetch "$S/fetch-base.sh"
+fi
+stage trees "$S/prepare-tree.sh"
+stage kernel-base "$S/build-kernel.sh" base
+stage kernel-patched "$S/build-kernel.sh" patched
+stage selftests "$S/build-selftests.sh" patched progs/msr_bench
+stage initramfs "$S/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
+initrd=$(cat "$out/initramfs.path")
+for r in $(seq 1 "$rounds"); do
+	order="base patched"
+	[ $((r % 2)) -eq 1 ] || order="patched base"
+	for v in $order; do
+		NO_RUN_CACHE=1 stage "vm-$v-$r" "$S/run-vm.sh" \
+			"$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v-$r.log"
+	done
+done
+python3 "$S/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds"
+
+# Which of the measured paths run different code: the functions' machine
+# code, addresses masked, base against patched.
+echo
+echo "machine code, base vs patched (addresses masked):"
+for fn in kvm_msr_allowed kvm_emulate_rdmsr kvm_vm_ioctl_set_msr_filter; do
+	for v in base patched; do
+		objdump -d --no-show-raw-insn --disassemble="$fn" \
+			"$CACHE/trees/$TAG/$v/.build/vmlinux" |
+			sed -n '/^[0-9a-f]* <.*>:$/,$p' |
+			sed -E 's/^ *[0-9a-f]+:\s*//; s/[0-9a-f]{8,16}( <[^>]*>)?/ADDR/g' >"$out/$fn.$v.s"
+	done
+	if [ ! -s "$out/$fn.base.s" ]; then
+		echo "  $fn: not a separate function (inlined)"
+	elif cmp -s "$out/$fn.base.s" "$out/$fn.patched.s"; then
+		echo "  $fn: identical ($(wc -l <"$out/$fn.base.s") instructions)"
+	else
+		echo "  $fn: differs ($(wc -l <"$out/$fn.base.s") -> $(wc -l <"$out/$fn.patched.s") instructions)"
+	fi
+done | tee "$out/code.txt"
+echo
+echo "stage times ($TAG, bench):"
+awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"
