@@ -12,10 +12,14 @@
  *  - no access to an x2APIC MSR ever exits to userspace;
  *  - every FILTER exit is for an access that some filter of the pool, one
  *    the model accepts and that the filter thread had started installing,
- *    denies: no exit comes from a filter that was never in force;
+ *    denies: no exit comes from a filter that was never in force.  One MSR,
+ *    the canary (0xdead0008), only the rejected filters deny: a FILTER
+ *    exit on it means a rejected filter took effect, if only for a moment;
  *  - every KVM_X86_SET_MSR_FILTER call returns what the model says.
  *
- * Usage: msr_filter_stress [-t SECONDS] [-v VCPUS] [-s SEED]
+ * Usage: msr_filter_stress [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC]
+ * -i: pause between filter calls (default 0); -1 installs one valid filter
+ * and stops there (a control run: no replacement at all).
  * Prints "# metric: NAME=VALUE" lines; exits KSFT_FAIL on any finding.
  */
 #include <getopt.h>
@@ -32,6 +36,7 @@
 #define MAX_VCPUS	8
 #define FAKE_MSR	0xdead0000u
 #define NR_FAKE		8
+#define CANARY_MSR	(FAKE_MSR + NR_FAKE)
 #define ALL_MSR_EXIT_REASONS	(KVM_MSR_EXIT_REASON_UNKNOWN |	\
 				 KVM_MSR_EXIT_REASON_INVAL |	\
 				 KVM_MSR_EXIT_REASON_FILTER)
@@ -45,7 +50,7 @@ static void guest_code(u32 x2apic)
 		x2apic_enable();
 
 	for (iter = 0;; iter++) {
-		for (i = 0; i < NR_FAKE; i++) {
+		for (i = 0; i <= NR_FAKE; i++) {	/* the canary too */
 			rdmsr_safe(FAKE_MSR + i, &val);
 			wrmsr_safe(FAKE_MSR + i, iter);
 		}
@@ -78,7 +83,7 @@ static volatile int stop;
 
 static struct {
 	u64 set_calls, set_mismatches, loops, filter_exits, stray_filter_exits;
-	u64 x2apic_deflections, other_exits, vcpu_failures;
+	u64 x2apic_deflections, other_exits, vcpu_failures, canary_exits;
 } st;
 
 #define COUNT(field) __atomic_fetch_add(&st.field, 1, __ATOMIC_RELAXED)
@@ -113,26 +118,32 @@ static void build_pool(void)
 	pool[4].f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
 	add_range(&pool[4], 0, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
 		  0, MODEL_MAX_NMSRS, 0xff, 0x800, 0x900);
+	add_range(&pool[4], 1, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		  CANARY_MSR, 1, 0xff, 0, 0);
 	/* Default deny, allow the fake MSRs only for reads. */
 	pool[5].name = "deny, allow fake MSR reads";
 	pool[5].f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
 	add_range(&pool[5], 0, KVM_MSR_FILTER_READ, FAKE_MSR, NR_FAKE, 0xff, 0, 0);
 	add_range(&pool[5], 1, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
 		  0, MODEL_MAX_NMSRS, 0xff, 0, 0);
+	add_range(&pool[5], 2, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		  CANARY_MSR, 1, 0xff, 0, 0);
 
 	/* Invalid ones. */
 	pool[6].name = "allow, deny all x2APIC MSRs";
 	add_range(&pool[6], 0, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
 		  0x800, 0x100, 0, 0, 0);
+	add_range(&pool[6], 1, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		  CANARY_MSR, 1, 0, 0, 0);
 	pool[7].name = "allow, deny the x2APIC ICR for writes";
 	add_range(&pool[7], 0, KVM_MSR_FILTER_WRITE, 0, MODEL_MAX_NMSRS, 0xff, 0x830, 0x831);
 	add_range(&pool[7], 1, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-		  FAKE_MSR, NR_FAKE, 0, 0, 0);
+		  FAKE_MSR, NR_FAKE + 1, 0, 0, 0);
 	pool[8].name = "bad filter flags";
 	pool[8].f.flags = 0x80;
-	add_range(&pool[8], 0, KVM_MSR_FILTER_READ, FAKE_MSR, NR_FAKE, 0, 0, 0);
+	add_range(&pool[8], 0, KVM_MSR_FILTER_READ, FAKE_MSR, NR_FAKE + 1, 0, 0, 0);
 	pool[9].name = "NULL bitmap";
-	add_range(&pool[9], 0, KVM_MSR_FILTER_READ, FAKE_MSR, NR_FAKE, 0, 0, 0);
+	add_range(&pool[9], 0, KVM_MSR_FILTER_READ, FAKE_MSR, NR_FAKE + 1, 0, 0, 0);
 	pool[9].f.ranges[0].bitmap = NULL;
 
 	for (i = 0; i < NR_POOL; i++) {
@@ -193,6 +204,9 @@ static void *vcpu_thread(void *arg)
 					       vcpu->id, msr, write ? "WRMSR" : "RDMSR", run->msr.reason);
 			} else if (run->msr.reason == KVM_MSR_EXIT_REASON_FILTER) {
 				COUNT(filter_exits);
+				if (msr == CANARY_MSR && COUNT(canary_exits) < 5)
+					printf("vCPU %u: canary MSR 0x%x: %s exited with reason FILTER: a rejected filter was in force\n",
+					       vcpu->id, msr, write ? "WRMSR" : "RDMSR");
 				if (!denied_by_some_filter(msr, write ? KVM_MSR_FILTER_WRITE :
 									KVM_MSR_FILTER_READ) &&
 				    COUNT(stray_filter_exits) < 5)
@@ -233,6 +247,7 @@ static void *vcpu_thread(void *arg)
 
 static struct kvm_vm *vm;
 static u64 seed;
+static long interval_us;	/* between filter calls; < 0: install one, once */
 
 static void *filter_thread(void *arg)
 {
@@ -250,6 +265,13 @@ static void *filter_thread(void *arg)
 			printf("filter '%s': expected %s, got %s\n", p->name,
 			       p->expect ? strerror(p->expect) : "accept",
 			       err ? strerror(err) : "accept");
+		if (interval_us < 0) {
+			/* Once only; hold the last (valid) filter from now on. */
+			if (!p->expect)
+				break;
+		} else if (interval_us) {
+			usleep(interval_us);
+		}
 	}
 	return NULL;
 }
@@ -263,7 +285,7 @@ int main(int argc, char *argv[])
 	int opt;
 
 	seed = time(NULL);
-	while ((opt = getopt(argc, argv, "t:v:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:v:s:i:")) != -1) {
 		switch (opt) {
 		case 't':
 			secs = strtoul(optarg, NULL, 0);
@@ -274,8 +296,12 @@ int main(int argc, char *argv[])
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'i':
+			interval_us = strtol(optarg, NULL, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-v VCPUS] [-s SEED]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC]\n",
+				argv[0]);
 			return KSFT_FAIL;
 		}
 	}
@@ -323,9 +349,10 @@ int main(int argc, char *argv[])
 	printf("# metric: stress_x2apic_deflections=%lu\n", st.x2apic_deflections);
 	printf("# metric: stress_other_exits=%lu\n", st.other_exits);
 	printf("# metric: stress_vcpu_failures=%lu\n", st.vcpu_failures);
+	printf("# metric: stress_canary_exits=%lu\n", st.canary_exits);
 
 	ok = !st.set_mismatches && !st.stray_filter_exits && !st.x2apic_deflections &&
-	     !st.vcpu_failures;
+	     !st.vcpu_failures && !st.canary_exits;
 	TEST_ASSERT(st.loops && st.filter_exits && st.set_calls,
 		    "nothing was exercised: %lu vCPU loops, %lu FILTER exits, %lu filter calls",
 		    st.loops, st.filter_exits, st.set_calls);
