@@ -20,6 +20,11 @@
  * Usage: msr_filter_stress [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC]
  * -i: pause between filter calls (default 0); -1 installs one valid filter
  * and stops there (a control run: no replacement at all).
+ * -c CPU: run every thread on that CPU only (default: any CPU).  Under QEMU
+ * TCG, vCPUs of this program running on two CPUs of the test VM at once
+ * triple-fault or stop now and then on any kernel, filter replacement or
+ * not (README.md, "Reliability"); the bench pins them to one CPU, where the
+ * threads still preempt each other anywhere, in KVM included.
  * Prints "# metric: NAME=VALUE" lines; exits KSFT_FAIL on any finding.
  */
 #include <getopt.h>
@@ -248,6 +253,7 @@ static void *vcpu_thread(void *arg)
 static struct kvm_vm *vm;
 static u64 seed;
 static long interval_us;	/* between filter calls; < 0: install one, once */
+static int cpu = -1;
 
 static void *filter_thread(void *arg)
 {
@@ -285,7 +291,7 @@ int main(int argc, char *argv[])
 	int opt;
 
 	seed = time(NULL);
-	while ((opt = getopt(argc, argv, "t:v:s:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:v:s:i:c:")) != -1) {
 		switch (opt) {
 		case 't':
 			secs = strtoul(optarg, NULL, 0);
@@ -299,8 +305,11 @@ int main(int argc, char *argv[])
 		case 'i':
 			interval_us = strtol(optarg, NULL, 0);
 			break;
+		case 'c':
+			cpu = strtol(optarg, NULL, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC]\n",
+			fprintf(stderr, "usage: %s [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC] [-c CPU]\n",
 				argv[0]);
 			return KSFT_FAIL;
 		}
@@ -309,12 +318,21 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_MSR_FILTER));
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_USER_SPACE_MSR));
 
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
+			    "sched_setaffinity(CPU %d) failed", cpu);
+	}
 	build_pool();
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	vm_enable_cap(vm, KVM_CAP_X86_USER_SPACE_MSR, ALL_MSR_EXIT_REASONS);
 	for (i = 0; i < nr_vcpus; i++)
 		vcpu_args_set(vcpus[i], 1, i & 1);
-	printf("%u vCPUs (odd ones in x2APIC mode), %u s, seed 0x%lx\n", nr_vcpus, secs, seed);
+	printf("%u vCPUs (odd ones in x2APIC mode), %u s, seed 0x%lx, %s\n", nr_vcpus, secs,
+	       seed, cpu >= 0 ? "all threads on one CPU" : "threads on any CPU");
 
 	for (i = 0; i < nr_vcpus; i++)
 		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
