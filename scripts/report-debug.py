@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--config", default="", help="the debug config fragment")
     a = ap.parse_args()
 
+    os.makedirs(a.out, exist_ok=True)
     tests, reports, ktap, reused, metrics = report.parse_console(a.log)
     verdicts = []
 
@@ -59,13 +60,7 @@ def main():
     lines += [f"  {k} = {v}" for k, v in sorted(metrics.items()) if not k.endswith("_digest")]
     table = "\n".join(lines)
 
-    timings = []
-    if a.timings and os.path.exists(a.timings):
-        for l in open(a.timings):
-            parts = l.rstrip("\n").split("\t")
-            if len(parts) == 3:
-                timings.append({"stage": parts[0], "seconds": float(parts[1]),
-                                "status": parts[2]})
+    timings = report.read_timings(a.timings)
     npass = sum(1 for v in verdicts if v[0])
     nfail = len(verdicts) - npass
     with open(os.path.join(a.out, "ktap.log"), "w") as f:
@@ -77,16 +72,8 @@ def main():
                    "metrics": metrics, "reused": reused, "timings": timings,
                    "verdicts": [{"ok": ok, "check": d, "detail": w} for ok, d, w in verdicts],
                    "passed": npass, "failed": nfail}, f, indent=1)
-    with open(os.path.join(a.out, "verdicts.ktap"), "w") as f:
-        f.write("KTAP version 1\n1..%d\n" % len(verdicts))
-        for i, (ok, d, why) in enumerate(verdicts, 1):
-            f.write(f"{'ok' if ok else 'not ok'} {i} {d}" + (f" # {why}" if not ok and why else "") + "\n")
     print(table)
-    for ok, d, why in verdicts:
-        if not ok:
-            print(f"FAILED: {a.tag}: {d}: {why}")
-    print(f"{a.tag} debug kernel: {npass} checks passed, {nfail} failed; logs in {a.out}/")
-    return 1 if nfail else 0
+    return report.write_verdicts(a.out, a.tag, " debug kernel", verdicts)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,33 @@ def source_cases(path):
         return []
 
 
+def read_timings(path):
+    """The stage timings a pipeline wrote (NAME, SECONDS, STATUS a line)."""
+    timings = []
+    if path and os.path.exists(path):
+        for l in open(path):
+            parts = l.rstrip("\n").split("\t")
+            if len(parts) == 3:
+                timings.append({"stage": parts[0], "seconds": float(parts[1]),
+                                "status": parts[2]})
+    return timings
+
+
+def write_verdicts(out, tag, what, verdicts):
+    """Write verdicts.ktap, print the failures and the count; return the
+    exit status (1 if a verdict failed)."""
+    npass = sum(1 for v in verdicts if v[0])
+    with open(os.path.join(out, "verdicts.ktap"), "w") as f:
+        f.write("KTAP version 1\n1..%d\n" % len(verdicts))
+        for i, (ok, d, why) in enumerate(verdicts, 1):
+            f.write(f"{'ok' if ok else 'not ok'} {i} {d}" + (f" # {why}" if not ok and why else "") + "\n")
+    for ok, d, why in verdicts:
+        if not ok:
+            print(f"FAILED: {tag}: {d}: {why}")
+    print(f"{tag}{what}: {npass} checks passed, {len(verdicts) - npass} failed; logs in {out}/")
+    return 1 if npass < len(verdicts) else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tag", required=True)
@@ -276,13 +303,7 @@ def main():
             if "=" in l:
                 k, v = l.strip().split("=", 1)
                 env[k] = v.strip('"')
-    timings = []
-    if a.timings and os.path.exists(a.timings):
-        for l in open(a.timings):
-            parts = l.rstrip("\n").split("\t")
-            if len(parts) == 3:
-                timings.append({"stage": parts[0], "seconds": float(parts[1]),
-                                "status": parts[2]})
+    timings = read_timings(a.timings)
 
     npass = sum(1 for v in verdicts if v[0])
     nfail = len(verdicts) - npass
@@ -301,17 +322,8 @@ def main():
         json.dump(report, f, indent=1)
     with open(os.path.join(a.out, "table.txt"), "w") as f:
         f.write(table + "\n")
-    with open(os.path.join(a.out, "verdicts.ktap"), "w") as f:
-        f.write("KTAP version 1\n1..%d\n" % len(verdicts))
-        for i, (ok, d, why) in enumerate(verdicts, 1):
-            f.write(f"{'ok' if ok else 'not ok'} {i} {d}" + (f" # {why}" if not ok and why else "") + "\n")
-
     print(table)
-    for ok, d, why in verdicts:
-        if not ok:
-            print(f"FAILED: {a.tag}: {d}: {why}")
-    print(f"{a.tag}: {npass} checks passed, {nfail} failed; logs in {a.out}/")
-    return 1 if nfail else 0
+    return write_verdicts(a.out, a.tag, "", verdicts)
 
 
 if __name__ == "__main__":
