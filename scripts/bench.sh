@@ -10,6 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TAG=$(base_tag)
+STAGE_TAG=$TAG/bench
 out=$OUTDIR/$TAG/bench
 S=$TOP/scripts
 cfg=$TOP/tests/bench.cfg
@@ -18,11 +19,6 @@ mkdir -p "$out"
 rm -f "$out"/*.log
 : >"$out/timings.tsv"
 
-stage() {
-	local name=$1
-	shift
-	STEP=$name timed "$TAG/bench" "$name" "$@" || die "stage '$name' failed (see above)"
-}
 
 if [ -z "${KERNEL_TREE:-}" ]; then
 	stage fetch "$S/fetch-base.sh"
@@ -62,6 +58,4 @@ for fn in kvm_msr_allowed kvm_emulate_rdmsr kvm_vm_ioctl_set_msr_filter; do
 		echo "  $fn: differs ($(wc -l <"$out/$fn.base.s") -> $(wc -l <"$out/$fn.patched.s") instructions)"
 	fi
 done | tee "$out/code.txt"
-echo
-echo "stage times ($TAG, bench):"
-awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"
+print_timings "$TAG, bench"

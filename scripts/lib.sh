@@ -37,6 +37,21 @@ timed() {
 	return $rc
 }
 
+# One stage of a pipeline: timed into $OUTDIR/$STAGE_TAG/timings.tsv, and
+# if it fails, stop with a line naming it.  Usage: stage NAME CMD...
+stage() {
+	local name=$1
+	shift
+	STEP=$name timed "${STAGE_TAG:?}" "$name" "$@" || die "stage '$name' failed (see above)"
+}
+
+# Print a pipeline's stage times.  Usage: print_timings TITLE
+print_timings() {
+	echo
+	echo "stage times ($1):"
+	awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
+}
+
 # sha256 of a list of files and strings, to key caches on content.
 content_hash() {
 	local f

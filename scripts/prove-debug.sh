@@ -10,6 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TAG=$(base_tag)
+STAGE_TAG=$TAG/debug
 out=$OUTDIR/$TAG/debug
 S=$TOP/scripts
 cfg=$TOP/tests/debug.cfg
@@ -17,11 +18,6 @@ mkdir -p "$out"
 : >"$out/timings.tsv"
 rm -f "$out/verdicts.ktap"
 
-stage() {
-	local name=$1
-	shift
-	STEP=$name timed "$TAG/debug" "$name" "$@" || die "stage '$name' failed (see above)"
-}
 
 if [ -z "${KERNEL_TREE:-}" ]; then
 	stage fetch "$S/fetch-base.sh"
@@ -38,7 +34,5 @@ stage vm-debug "$S/run-vm.sh" "$CACHE/kernels/$TAG/patched-debug/bzImage" \
 rc=0
 python3 "$S/report-debug.py" --tag "$TAG" --cfg "$cfg" --log "$out/console.log" \
 	--out "$out" --timings "$out/timings.tsv" --config "$TOP/config/debug.config" || rc=$?
-echo
-echo "stage times ($TAG, debug kernel):"
-awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"
+print_timings "$TAG, debug kernel"
 exit $rc

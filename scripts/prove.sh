@@ -9,6 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TAG=$(base_tag)
+STAGE_TAG=$TAG
 out=$OUTDIR/$TAG
 S=$TOP/scripts
 # TESTS picks the test lists under tests/ (default: all of them); the quick
@@ -23,11 +24,6 @@ mkdir -p "$out"
 rm -f "$out/verdicts.ktap"
 t_start=$(date +%s)
 
-stage() {
-	local name=$1
-	shift
-	STEP=$name timed "$TAG" "$name" "$@" || die "stage '$name' failed (see above)"
-}
 
 if [ -z "${KERNEL_TREE:-}" ]; then
 	stage fetch "$S/fetch-base.sh"
@@ -52,9 +48,7 @@ python3 "$S/report.py" --tag "$TAG" --out "$out" \
 	--base-src "$CACHE/trees/$TAG/base" --patched-src "$CACHE/trees/$TAG/patched" \
 	--source-env "$src_env" --timings "$out/timings.tsv" \
 	"${cfgs[@]/#/--cfg=}" || rc=$?
-echo
-echo "stage times ($TAG):"
-awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$out/timings.tsv"
+print_timings "$TAG"
 if [ -n "${KERNEL_TREE:-}" ]; then
 	echo "base: $KERNEL_TREE at $(git -C "$CACHE/trees/$TAG/base" rev-parse --short=12 HEAD)"
 else
