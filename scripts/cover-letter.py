@@ -54,8 +54,10 @@ def how_tested(report_dir, source_env):
     out.append("")
     for v in ("base", "patched"):
         tests = r["runs"][v]["tests"]
+        shown = {row["case"] for row in r["table"]}
         others = {n: t for n, t in tests.items()
-                  if n not in ("userspace_msr_exit_test", "qemu_msr_filter")}
+                  if n not in ("userspace_msr_exit_test", "qemu_msr_filter")
+                  and n not in shown}
         c = {s: sorted(n for n, t in others.items() if t.get("status") == s)
              for s in ("pass", "fail", "skip", "timeout")}
         bad = c["fail"] + c["timeout"]
@@ -91,14 +93,21 @@ def how_tested(report_dir, source_env):
             f"filters accepted and {bm.get('fuzz_x2apic_deflections', '?')} "
             "x2APIC accesses exited to userspace.  A 4-vCPU stress "
             "(x2APIC and filtered MSRs while a thread keeps replacing the "
-            f"filter): {pm.get('stress_x2apic_deflections', '?')} x2APIC "
+            f"filter, {pm.get('stress_set_calls', '?')} filters in "
+            f"{pm.get('stress_seconds', '?')} s): "
+            f"{pm.get('stress_x2apic_deflections', '?')} x2APIC "
             f"exits, {pm.get('stress_stray_filter_exits', '?')} FILTER exits "
-            "no installed filter explains.  The same calls through the "
-            "32-bit compat ioctl give the same results as the 64-bit one.",
+            "no installed filter explains.  "
+            + (f"The same {pm['compat32_calls']} calls through the 32-bit "
+               "compat ioctl give the same results as through the 64-bit one."
+               if pm.get("compat32_digest") is not None
+               and pm.get("compat32_digest") == pm.get("compat64_digest")
+               else "The 32-bit compat ioctl check did not match."),
             72)
     dbg = os.path.join(report_dir, "debug", "report.json")
     if os.path.exists(dbg):
         d = json.load(open(dbg))
+        out.append("")
         out += textwrap.wrap(
             "On a debug build of the patched kernel (KASAN, UBSAN, lockdep, "
             "PROVE_RCU, DEBUG_ATOMIC_SLEEP, DEBUG_LIST, kmemleak) the MSR "
@@ -106,6 +115,7 @@ def how_tested(report_dir, source_env):
             f"{len(d['reports'])} kernel reports and "
             f"{d['metrics'].get('kmemleak_leaks', '?')} leaks "
             f"({d['passed']} of {d['passed'] + d['failed']} checks).", 72)
+    out.append("")
     gates = os.path.join(report_dir, "gates.ktap")
     if os.path.exists(gates):
         res = [l.split(" ", 3)[-1].split(" # ")[0] for l in open(gates)
