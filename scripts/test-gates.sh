@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Prove the gates can fail: feed gates.sh deliberately broken copies of the
 # series and require each break to be caught by the right gate on the right
-# patch.  Writes $OUTDIR/$TAG/gates-selftest.ktap.
+# patch.  Writes $OUTDIR/$TAG/gates-selftest.ktap.  A run whose inputs (the
+# series, the gate scripts, the base) hash the same as a passed one reuses
+# its verdict and says so; NO_RUN_CACHE=1 reruns.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +19,18 @@ p2=$(basename "${patches[1]}" .patch)
 tmp=$OUTDIR/$TAG/gates-selftest
 rm -rf "$tmp"
 mkdir -p "$tmp"
+
+base=$CACHE/trees/$TAG/base
+key=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/gates.sh" "$TOP/scripts/lib.sh" \
+	"$TOP/scripts/check-commit-msg.py" "$base/.build/.config" \
+	"$(git -C "$base" rev-parse bench-base 2>/dev/null || echo none)")
+recorded=$CACHE/gates/selftest-$TAG-$key.ktap
+if [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
+	cp "$recorded" "$ktap"
+	log "series, base and gates unchanged ($key): reusing the recorded self-test verdict; NO_RUN_CACHE=1 reruns"
+	cat "$ktap"
+	exit 0
+fi
 
 # NAME GATES PATCH-NAME GATE SED-ON-PATCH PATCH-INDEX
 cases=(
@@ -47,3 +61,5 @@ done
 write_ktap "$ktap" "${results[@]}"
 cat "$ktap"
 ! grep -q '^not ok' "$ktap" || die "a broken patch got through the gates"
+mkdir -p "$CACHE/gates"
+cp "$ktap" "$recorded"
