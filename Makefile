@@ -22,6 +22,10 @@ KERNEL_TREE ?=
 KERNEL_REV ?=
 TESTS ?= msr regression vmm reliability
 export BASE KERNEL_TREE KERNEL_REV TESTS
+# ROOT=fresh (the default when CI=true): `make check` builds a fresh Debian
+# 12 root and runs itself there (scripts/in-fresh-root.sh); ROOT=host: here.
+ROOT ?= $(if $(BENCH_IN_ROOT),host,$(if $(filter true,$(CI)),fresh,host))
+$(if $(filter-out fresh host,$(ROOT)),$(error ROOT=$(ROOT): use ROOT=fresh or ROOT=host))
 
 SHELL := /bin/bash
 SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak .ci/run
@@ -39,8 +43,13 @@ prove: deps
 lint: deps
 	@scripts/lint.sh $(SCRIPTS)
 
+ifeq ($(ROOT),fresh)
+check:
+	@scripts/in-fresh-root.sh make check
+else
 check: deps
 	@scripts/check.sh
+endif
 
 debug: deps
 	@scripts/prove-debug.sh
