@@ -34,7 +34,7 @@ enum model_why {
 	MODEL_BAD_RANGE_FLAGS,	/* range flags zero or outside the valid mask */
 	MODEL_TOO_BIG,		/* bitmap larger than the maximum */
 	MODEL_FAULT,		/* bitmap not readable */
-	MODEL_X2APIC_DENY,	/* default allow and a range denies an x2APIC MSR */
+	MODEL_X2APIC_DENY,	/* default allow, and it denies an x2APIC MSR */
 };
 
 static const char *const model_why_str[] = {
@@ -92,14 +92,31 @@ static inline bool model_covers(uint32_t base, uint32_t nmsrs, uint32_t msr)
 	return msr >= base && msr < end;
 }
 
-static inline bool model_range_denies_x2apic(uint32_t base, uint32_t nmsrs,
-					     const uint8_t *bitmap)
+/*
+ * Whether a default-allow filter denies reads or writes of an x2APIC MSR:
+ * for each access type, the first (non-empty) range that covers the MSR
+ * for that type decides, by its bit, as for any other MSR.
+ */
+static inline bool model_filter_denies_x2apic(const struct kvm_msr_filter *f,
+					      const uint8_t *const *bitmaps)
 {
+	static const uint32_t types[] = { KVM_MSR_FILTER_READ, KVM_MSR_FILTER_WRITE };
 	uint32_t msr;
+	int i, t;
 
 	for (msr = MODEL_X2APIC_FIRST; msr <= MODEL_X2APIC_LAST; msr++) {
-		if (model_covers(base, nmsrs, msr) && !model_bit(bitmap, msr - base))
-			return true;
+		for (t = 0; t < 2; t++) {
+			for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++) {
+				const struct kvm_msr_filter_range *r = &f->ranges[i];
+
+				if (!r->nmsrs || !(r->flags & types[t]) ||
+				    !model_covers(r->base, r->nmsrs, msr))
+					continue;
+				if (!model_bit(bitmaps[i], msr - r->base))
+					return true;
+				break;
+			}
+		}
 	}
 	return false;
 }
@@ -138,10 +155,10 @@ static inline enum model_why model_decide(const struct kvm_msr_filter *f,
 			return MODEL_TOO_BIG;
 		if (!readable[i])
 			return MODEL_FAULT;
-		if (patched && default_allow &&
-		    model_range_denies_x2apic(r->base, r->nmsrs, bitmaps[i]))
-			return MODEL_X2APIC_DENY;
 	}
+	/* Checked once every range is in: a later bad range decides first. */
+	if (patched && default_allow && model_filter_denies_x2apic(f, bitmaps))
+		return MODEL_X2APIC_DENY;
 	return MODEL_OK;
 }
 

@@ -5,13 +5,13 @@
 # (prove-debug.sh).  Every stage runs even if an earlier one
 # failed, so one run shows every finding.  Each stage leaves a KTAP file;
 # the last line counts their results: "N passed, N failed".
-# CHECK_BASES picks the bases (default: "7.2 6.12").
+# CHECK_BASES picks the bases (default: "7.3 7.2"; BASE=6.12 works with make, not in check).
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-bases=${CHECK_BASES:-7.2 6.12}
+bases=${CHECK_BASES:-7.3 7.2}
 failed=()
 ktaps=()
 t0=$(date +%s)
@@ -41,10 +41,10 @@ for b in $bases; do
 	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
 done
 case " $bases " in
-*" 7.2 "*) run "debug BASE=7.2" "$OUTDIR/7.2/debug/verdicts.ktap" env BASE=7.2 "$S/prove-debug.sh" ;;
+*" 7.3 "*) run "debug BASE=7.3" "$OUTDIR/7.3/debug/verdicts.ktap" env BASE=7.3 "$S/prove-debug.sh" ;;
 esac
 # The gates must be able to fail: broken copies of the default series.
-run "gates self-test" "$OUTDIR/7.2/gates-selftest.ktap" env BASE=7.2 "$S/test-gates.sh"
+run "gates self-test" "$OUTDIR/7.3/gates-selftest.ktap" env BASE=7.3 "$S/test-gates.sh"
 
 echo
 echo "=== summary ($(($(date +%s) - t0))s)"

@@ -16,6 +16,11 @@ need=(
 	sparse:sparse perl:perl debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
 	kmod:depmod python3-docutils:rst2pseudoxml
 	gcc-multilib:/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
+	rsync:rsync file:file
+	libmailtools-perl:/usr/share/perl5/Mail/Address.pm
+	libio-socket-ssl-perl:/usr/share/perl5/IO/Socket/SSL.pm
+	libauthen-sasl-perl:/usr/share/perl5/Authen/SASL.pm
+	python3-aiosmtpd:/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
 )
 missing=()
 for n in "${need[@]}"; do

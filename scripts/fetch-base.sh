@@ -9,7 +9,7 @@ set -euo pipefail
 
 # The revision each base is pinned to.  If it has left the registry the
 # newest revision of the same series is taken and the report says so.
-declare -A PIN=([7.2]=7.2.13-1 [6.12]=6.12.117-1~deb12u1)
+declare -A PIN=([7.3]=7.3~rc7-1~exp1 [7.2]=7.2.13-1 [6.12]=6.12.117-1~deb12u1)
 
 apt_dir=$CACHE/apt
 src=$CACHE/src/$BASE
@@ -22,7 +22,8 @@ fi
 
 key=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$key" ] || die "$key missing: apt-get install debian-archive-keyring"
-cat >"$apt_dir/sources.list" <<EOS
+cat >"$apt_dir/sources.list.new" <<EOS
+deb [signed-by=$key] http://deb.debian.org/debian experimental main
 deb [signed-by=$key] http://deb.debian.org/debian sid main
 deb [signed-by=$key] http://deb.debian.org/debian bookworm main
 deb [signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
@@ -31,10 +32,14 @@ aptopt=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts
 	-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
 	-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 
-# Refresh the private index at most once a day.
+# Refresh the private index at most once a day, or when its sources changed.
 stamp=$apt_dir/lists/.updated
+if ! cmp -s "$apt_dir/sources.list.new" "$apt_dir/sources.list"; then
+	rm -f "$stamp"
+fi
+mv "$apt_dir/sources.list.new" "$apt_dir/sources.list"
 if [ -z "$(find "$stamp" -mtime -1 2>/dev/null)" ]; then
-	log "updating private apt index (sid, bookworm, bookworm-security)"
+	log "updating private apt index (experimental, sid, bookworm, bookworm-security)"
 	apt-get "${aptopt[@]}" -qq update || die "apt-get update of the private index failed"
 	touch "$stamp"
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Regenerate series/ (or series/<base>/) from the patched work tree:
-#   git format-patch -v$VERSION --cover-letter --base=bench-base
+#   git format-patch [-v$VERSION] --cover-letter --base=bench-base
 # The cover letter's subject and text come from mail/cover-letter.txt; its
 # "How tested" section is generated from the bench's last report.
 set -euo pipefail
@@ -21,14 +21,17 @@ cover=$TOP/mail/cover-letter.txt
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# A backport under series/<base>/ is marked as one: [PATCH 6.12.y vN ...].
+# A copy under series/<base>/ is marked as one: [PATCH 7.2 backport ...].
 prefix=PATCH
 backport=""
 if [ "$SERIES" != "$TOP/series" ]; then
 	prefix="PATCH $BASE backport"
 	backport=$BASE
 fi
-git -C "$tree" format-patch -q -v"$VERSION" --cover-letter --no-signature \
+# A first posting is [PATCH 0/3]; later ones [PATCH v2 0/3] and so on.
+vopt=()
+[ "$VERSION" = 1 ] || vopt=(-v"$VERSION")
+git -C "$tree" format-patch -q "${vopt[@]}" --cover-letter --no-signature \
 	--subject-prefix="$prefix" \
 	--base=bench-base -o "$tmp" bench-base..HEAD
 BACKPORT=$backport python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
