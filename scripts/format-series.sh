@@ -31,7 +31,10 @@ fi
 # A first posting is [PATCH 0/3]; later ones [PATCH v2 0/3] and so on.
 vopt=()
 [ "$VERSION" = 1 ] || vopt=(-v"$VERSION")
-git -C "$tree" format-patch -q "${vopt[@]}" --cover-letter --no-signature \
+# The cover letter's From: is the patches' author, not whoever runs this.
+git -C "$tree" -c user.name="$(git -C "$tree" log -1 --format=%an HEAD)" \
+	-c user.email="$(git -C "$tree" log -1 --format=%ae HEAD)" \
+	format-patch -q "${vopt[@]}" --cover-letter --no-signature \
 	--subject-prefix="$prefix" \
 	--base=bench-base -o "$tmp" bench-base..HEAD
 BACKPORT=$backport python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
