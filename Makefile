@@ -11,6 +11,9 @@
 #                     the MSR test, fuzzer, stress and compat run on it
 #   make bench        what the series costs: patched/base ratios (not in check)
 #   make series       regenerate series/ from the patched work tree
+#   make send         put your git identity on the series, To/Cc from
+#                     get_maintainer.pl and mail/cc.txt, git send-email
+#                     --dry-run into out/send/<base>/; SEND=1 sends for real
 #   make clean        remove out/ (reports); make distclean also cache/
 #
 # Variables: BASE=6.12 (another Debian linux-source), KERNEL_TREE=/path
@@ -30,7 +33,7 @@ $(if $(filter-out fresh host,$(ROOT)),$(error ROOT=$(ROOT): use ROOT=fresh or RO
 SHELL := /bin/bash
 SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak .ci/run
 
-.PHONY: all prove check debug bench deps lint series clean distclean
+.PHONY: all prove check debug bench deps lint series send clean distclean
 
 all: prove
 
@@ -59,6 +62,9 @@ bench: deps
 
 series:
 	@scripts/format-series.sh
+
+send: deps
+	@scripts/send.sh
 
 clean:
 	rm -rf out
