@@ -39,6 +39,7 @@ run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$T
 for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
 	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
+	run "send BASE=$b" "$OUTDIR/$b/send.ktap" env BASE="$b" "$S/test-send.sh"
 done
 case " $bases " in
 *" 7.3 "*) run "debug BASE=7.3" "$OUTDIR/7.3/debug/verdicts.ktap" env BASE=7.3 "$S/prove-debug.sh" ;;
