@@ -35,7 +35,8 @@ fi
 # NAME GATES PATCH-NAME GATE SED-ON-PATCH PATCH-INDEX
 cases=(
 	"trailing-whitespace|checkpatch|$p1|checkpatch|0|0,/^+[^+].*;\$/s/;\$/; /"
-	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_is_unfilterable(/+bool kvm_msr_is_unfilterable(/"
+	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_filter_allows(/+bool kvm_msr_filter_allows(/"
+	"unused-variable|kvm-werror|$p2|kvm-werror|1|s/^+\tu32 index;\$/+\tu32 index, bench_unused;/"
 	"unapplicable-hunk|apply|$p2|apply|1|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
 )
 results=()
