@@ -52,6 +52,40 @@ print_timings() {
 	awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
 }
 
+# Watch a test VM until its process (PID) exits, through its console (LOG).
+# vm/init prints "# bench: start NAME timeout=T" before each test and kills
+# it after T seconds.  A test still running a minute after that means the
+# guest kernel itself is stuck: stop the VM and print "NAME T", rather than
+# wait for the whole boot's limit.  SCALE (default 1): wall seconds per
+# guest second, for a machine whose guest clock runs slower than the host's.
+# Usage: hung=$(vm_watchdog PID LOG [SCALE])
+vm_watchdog() {
+	local qpid=$1 outlog=$2 scale=${3:-1}
+	local started="" t_start=0 last n name tmo
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 5
+		last=$(grep -a '^# bench: start ' "$outlog" 2>/dev/null | tail -n 1 || true)
+		n=$(grep -ac '^# bench: start ' "$outlog" 2>/dev/null || true)
+		if [ "$n:$last" != "$started" ]; then
+			started="$n:$last"
+			t_start=$(date +%s)
+			continue
+		fi
+		[ -n "$last" ] || continue
+		name=$(sed -E 's/^# bench: start (\S+) timeout=.*/\1/' <<<"$last")
+		tmo=$(sed -E 's/.*timeout=([0-9]+).*/\1/' <<<"$last")
+		# finished (this try): as many results as starts
+		[ "$(grep -ac "^# bench: $name exit=" "$outlog" || true)" -lt \
+			"$(grep -ac "^# bench: start $name " "$outlog" || true)" ] || continue
+		if [ $(($(date +%s) - t_start)) -gt $((tmo * scale + 60)) ]; then
+			kill "$qpid" 2>/dev/null || true
+			pkill -P "$qpid" 2>/dev/null || true
+			echo "$name $tmo"
+			return 0
+		fi
+	done
+}
+
 # sha256 of a list of files and strings, to key caches on content.
 content_hash() {
 	local f
