@@ -38,33 +38,9 @@ rc=0
 timeout --foreground -k 10 "$limit" "${qemu[@]}" -kernel "$kernel" -initrd "$initrd" \
 	-append "$cmdline" </dev/null >"$outlog" 2>&1 &
 qpid=$!
-# Watchdog: vm/init prints "# bench: start NAME timeout=T" before each
-# test and kills it after T seconds.  A test still running a minute after
-# that means the guest kernel itself is stuck: stop the VM and say so,
-# rather than wait for the whole boot's limit.
-started="" t_start=0 hung=""
-while kill -0 "$qpid" 2>/dev/null; do
-	sleep 5
-	last=$(grep -a '^# bench: start ' "$outlog" 2>/dev/null | tail -n 1 || true)
-	n=$(grep -ac '^# bench: start ' "$outlog" 2>/dev/null || true)
-	if [ "$n:$last" != "$started" ]; then
-		started="$n:$last"
-		t_start=$(date +%s)
-		continue
-	fi
-	[ -n "$last" ] || continue
-	name=$(sed -E 's/^# bench: start (\S+) timeout=.*/\1/' <<<"$last")
-	tmo=$(sed -E 's/.*timeout=([0-9]+).*/\1/' <<<"$last")
-	# finished (this try): as many results as starts
-	[ "$(grep -ac "^# bench: $name exit=" "$outlog" || true)" -lt \
-		"$(grep -ac "^# bench: start $name " "$outlog" || true)" ] || continue
-	if [ $(($(date +%s) - t_start)) -gt $((tmo + 60)) ]; then
-		hung=$name
-		kill "$qpid" 2>/dev/null || true
-		pkill -P "$qpid" 2>/dev/null || true
-		break
-	fi
-done
+# Watchdog (lib.sh): a test still running a minute after its own timeout
+# means the guest kernel is stuck; it stops the VM and names the test.
+read -r hung tmo <<<"$(vm_watchdog "$qpid" "$outlog")"
 wait "$qpid" || rc=$?
 if [ -n "$hung" ]; then
 	echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout; the guest kernel stopped making progress" >>"$outlog"
