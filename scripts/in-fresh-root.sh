@@ -65,9 +65,9 @@ unmount_all() {
 	done < <(mounts_under)
 }
 trap unmount_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap 'echo "error: $STEP: interrupted (SIGINT)" >&2; exit 130' INT
+trap 'echo "error: $STEP: terminated (SIGTERM)" >&2; exit 143' TERM
+trap 'echo "error: $STEP: hung up (SIGHUP)" >&2; exit 129' HUP
 
 install_mmdebstrap() {
 	command -v mmdebstrap >/dev/null && return 0
@@ -96,6 +96,7 @@ build_root() {
 }
 
 bind_in() { # --bind|--rbind DIR: DIR at the same path inside the root
+	[ ! -L "$2" ] || return 0 # e.g. /dev/shm -> /run/shm: in /dev already
 	mkdir -p "$root$2"
 	mount "$1" "$2" "$root$2" || die "mount $1 $2 at $root$2 failed"
 }
