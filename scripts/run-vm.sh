@@ -3,7 +3,8 @@
 # Boot a kernel under QEMU TCG (-cpu max: emulated SVM with NPT, so kvm_amd
 # runs in the guest) with a test initramfs and keep the console log.
 # A run whose inputs (kernel, initramfs, command line) hash the same as an
-# earlier one reuses that run's console log and says so.
+# earlier recorded one reuses that run's console log and says so; which runs
+# are recorded: see "Verdict reuse" below.
 # Usage: run-vm.sh BZIMAGE INITRAMFS OUTPUT_LOG
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -20,17 +21,60 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt
 # Host-side limit: the sum of the tests' timeouts plus boot slack.
 limit=${VM_TIMEOUT:-$(awk '{ s += ($3 + 10) * ($4 + 1) } END { print s + 60 }' < <(cpio -i --to-stdout tests.list <"$initrd" 2>/dev/null))}
 
+# Verdict reuse.  A finished run is recorded in $CACHE/runs/KEY.log and
+# replayed while kernel, initramfs and command line hash the same, but only
+# a run that would come out the same again:
+#  - every test ok or SKIP, none passed only on its retry, no kernel report
+#    on the console: recorded at once;
+#  - otherwise (a test failed, timed out or needed its retry; a kernel
+#    report): recorded only if the previous boot of the same inputs found
+#    exactly the same (KEY.seen), i.e. it reproduced.  The base kernel
+#    fails the series' tests by design, so its run is reused from its
+#    second boot on; a flake seen once is never replayed.
+# A run that stopped early (hang, host timeout, crash) is never recorded.
+# "rule 2" in the key: runs recorded before this rule are not reused.
 key=$( {
 	sha256sum "$kernel" "$initrd"
-	echo "$cmdline ${qemu[*]}"
+	echo "$cmdline ${qemu[*]} rule 2"
 } | sha256sum | cut -c1-16)
 cached=$CACHE/runs/$key.log
+seen=$CACHE/runs/$key.seen
+who=$(basename "$(dirname "$outlog")")
 mkdir -p "$CACHE/runs" "$(dirname "$outlog")"
+
+# What in a console log might not come out the same on another boot: one
+# line per failed, timed-out or retried test (its KTAP line without the
+# number), and one if the console has a kernel report (the patterns are
+# report.py's).  Empty for a clean run.
+findings() {
+	local re
+	re=$(cd "$TOP/scripts" && python3 -c 'import report; print(report.REPORT_RE.pattern)') ||
+		die "cannot read REPORT_RE from scripts/report.py"
+	{
+		tr -d '\r' <"$1" | sed -nE 's/^not ok [0-9]+ //p; s/^ok [0-9]+ (\S+ # RETRIED.*)/\1/p'
+		if tr -d '\r' <"$1" | grep -aqP "$re"; then echo "kernel report on the console"; fi
+	} | sort
+}
+summary() { # LOG: "N tests: N ok, N skipped, N not ok"
+	tr -d '\r' <"$1" | awk '/^ok [0-9]+ / { n++; if (/# SKIP/) s++; else o++ }
+		/^not ok [0-9]+ / { n++; f++ }
+		END { printf "%d tests: %d ok, %d skipped, %d not ok", n, o, s, f }'
+}
+
 if [ -f "$cached" ] && [ -z "${NO_RUN_CACHE:-}" ]; then
 	cp "$cached" "$outlog"
-	echo "# bench: verdict reused from an identical earlier run ($key); NO_RUN_CACHE=1 reruns" >>"$outlog"
-	log "$(basename "$(dirname "$outlog")"): inputs unchanged ($key): reusing recorded run"
+	found=$(findings "$cached")
+	echo "# bench: verdict reused from an identical earlier run ($key): $(summary "$cached")${found:+, reproduced in two boots}; NO_RUN_CACHE=1 reruns" >>"$outlog"
+	log "$who: inputs unchanged ($key): reusing the recorded run, not booting ($(summary "$cached"))"
+	[ -z "$found" ] || log "$who: recorded because two boots found the same: $(paste -sd';' <<<"$found")"
 	exit 0
+fi
+if [ -n "${NO_RUN_CACHE:-}" ]; then
+	log "$who: NO_RUN_CACHE set: not reusing a recorded run ($key)"
+elif [ -f "$seen" ]; then
+	log "$who: the last boot of these inputs was not recorded (its findings: $seen): running again"
+else
+	log "$who: no recorded run for these inputs ($key)"
 fi
 
 log "booting $(basename "$(dirname "$kernel")") kernel (limit ${limit}s, console: $outlog)"
@@ -52,4 +96,16 @@ if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 fi
 [ $rc -eq 0 ] || die "qemu exited with $rc; console: $outlog"
 grep -q '^# bench: all tests done' "$outlog" || die "VM stopped before its tests finished; console: $outlog"
-cp "$outlog" "$cached"
+found=$(findings "$outlog")
+if [ -z "$found" ]; then
+	rm -f "$seen"
+	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"
+	log "$who: ran $(summary "$outlog"), no retry, no kernel report: recorded for reuse ($key)"
+elif [ -f "$seen" ] && [ "$found" = "$(cat "$seen")" ]; then
+	rm -f "$seen"
+	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"
+	log "$who: ran $(summary "$outlog"); the previous boot found the same, so recorded for reuse ($key): $(paste -sd';' <<<"$found")"
+else
+	echo "$found" >"$seen"
+	log "$who: ran $(summary "$outlog"); not recorded (seen once; recorded when a boot of the same inputs finds the same again): $(paste -sd';' <<<"$found")"
+fi
