@@ -5,6 +5,11 @@
 # Usage: build-selftests.sh base|patched [TEST...]   (default: all selftests)
 # progs/msr_filter_compat32 and progs/msr_filter_compat64 are the same source
 # built -m32 and -m64, without the (64-bit only) library.
+# progs/run_kselftest (tests/kselftest.cfg) also makes the kselftest install
+# the way KVM developers do, make -C tools/testing/selftests TARGETS=kvm
+# install, into <tree>/.build/kselftest_install (same build directory, so
+# only what isn't built yet is built); mkinitramfs.sh takes from it what the
+# runner needs.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,10 +36,12 @@ fi
 targets=()
 progs=()
 compat=()
+kselftest=""
 for t in "$@"; do
 	case $t in
 	progs/msr_filter_compat32 | progs/msr_filter_compat64) compat+=("$t") ;;
 	progs/*)
+		[ "$t" != progs/run_kselftest ] || kselftest=1
 		if [ -f "$TOP/$t.c" ]; then
 			progs+=("$out/$t")
 		else
@@ -57,6 +64,22 @@ if [ ${#targets[@]} -gt 0 ]; then
 	if ! "${mk[@]}" "${targets[@]}" >>"$build/selftests.log" 2>&1; then
 		tail -n 5 "$build/selftests.log" >&2
 		die "$TAG/$variant: selftest build failed; log: $build/selftests.log"
+	fi
+fi
+if [ -n "$kselftest" ]; then
+	# A fresh install each time, so that nothing a Makefile list dropped
+	# stays behind; the programs themselves are only built when out of date.
+	inst=$build/kselftest_install
+	rm -rf "$inst"
+	log "$TAG/$variant: kselftest install: make -C tools/testing/selftests TARGETS=kvm install (log: $build/selftests.log)"
+	if ! make -C "$tree/tools/testing/selftests" -j"$(jobs_n)" O="$build" TARGETS=kvm \
+		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static \
+		INSTALL_PATH="$inst" install >>"$build/selftests.log" 2>&1; then
+		tail -n 5 "$build/selftests.log" >&2
+		die "$TAG/$variant: kselftest install failed; log: $build/selftests.log"
+	fi
+	if [ ! -x "$inst/run_kselftest.sh" ] || [ ! -s "$inst/kselftest-list.txt" ]; then
+		die "$TAG/$variant: kselftest install made no run_kselftest.sh or an empty kselftest-list.txt in $inst"
 	fi
 fi
 if [ ${#progs[@]} -gt 0 ]; then

@@ -37,12 +37,61 @@ payload=/dev/null
 if [ -n "$vmm" ]; then
 	payload=$("$TOP/scripts/mkvmm.sh" "$CACHE/kernels/$TAG/base/bzImage" "$gen")
 fi
+spec=$(mktemp)
+listfile=$(mktemp)
+ksft=$(mktemp)
+trap 'rm -f "$spec" "$listfile" "$ksft"' EXIT
+
+# progs/run_kselftest (tests/kselftest.cfg) runs the kselftest runner: from
+# the tree's kselftest install (build-selftests.sh) the runner, its helpers,
+# the test list, and for each COLLECTION:TEST its entries name, the test and
+# the collection's settings file; and GNU timeout at /usr/bin/timeout (the
+# runner enforces the settings timeout only with that one) with the
+# libraries ldd lists.  A test missing from the install is left out, so that
+# the runner in the VM says so and the check fails.
+mapfile -t ksft_tests < <(awk '$2 == "progs/run_kselftest" { for (i = 5; i <= NF; i++) print $i }' <<<"$list" | sort -u)
+if [ ${#ksft_tests[@]} -gt 0 ]; then
+	inst=$tree/.build/kselftest_install
+	[ -x "$inst/run_kselftest.sh" ] || die "no kselftest install in $inst (build-selftests.sh progs/run_kselftest makes it)"
+	{
+		echo "dir /kselftest 0755 0 0"
+		echo "dir /kselftest/kselftest 0755 0 0"
+		echo "file /kselftest/run_kselftest.sh $inst/run_kselftest.sh 0755 0 0"
+		echo "file /kselftest/kselftest-list.txt $inst/kselftest-list.txt 0644 0 0"
+		for f in runner.sh ktap_helpers.sh; do
+			echo "file /kselftest/kselftest/$f $inst/kselftest/$f 0755 0 0"
+		done
+		for t in "${ksft_tests[@]}"; do
+			c=${t%%:*}
+			echo "dir /kselftest/$c 0755 0 0"
+			[ ! -f "$inst/$c/settings" ] || echo "file /kselftest/$c/settings $inst/$c/settings 0644 0 0"
+			if [ -x "$inst/$c/${t#*:}" ]; then
+				echo "file /kselftest/$c/${t#*:} $inst/$c/${t#*:} 0755 0 0"
+			else
+				log "warning: $t is not in the kselftest install $inst; the runner will say so"
+			fi
+		done
+		echo "dir /usr 0755 0 0"
+		echo "dir /usr/bin 0755 0 0"
+		echo "file /usr/bin/timeout $(readlink -f /usr/bin/timeout) 0755 0 0"
+		libs=$(ldd /usr/bin/timeout | grep -oE '/[^ ]+' | sort -u)
+		for l in $libs; do
+			p=""
+			for part in $(dirname "$l" | tr / ' '); do
+				p=$p/$part
+				echo "dir $p 0755 0 0"
+			done
+			echo "file $l $(readlink -f "$l") 0755 0 0"
+		done
+	} | awk '!seen[$0]++' >"$ksft"
+fi
 
 key=$( {
 	echo "$list"
 	sha256sum "$TOP/vm/init" "$busybox"
 	for f in "${files[@]}"; do sha256sum "$bin/$f"; done
-	cat "$payload"
+	cat "$payload" "$ksft"
+	awk '$1 == "file" { print $3 }' "$ksft" | xargs -r sha256sum
 	[ -z "$vmm" ] || sha256sum "$CACHE/kernels/$TAG/base/bzImage" "$CACHE/vmm/nested.cpio" "$TOP"/vmm/*
 } | sha256sum | cut -c1-16)
 dest=$CACHE/initramfs/$TAG-$variant-$key.cpio
@@ -52,9 +101,6 @@ if [ -f "$dest" ]; then
 fi
 
 mkdir -p "$CACHE/initramfs"
-spec=$(mktemp)
-listfile=$(mktemp)
-trap 'rm -f "$spec" "$listfile"' EXIT
 echo "$list" >"$listfile"
 {
 	echo "dir /dev 0755 0 0"
@@ -67,8 +113,8 @@ echo "$list" >"$listfile"
 	for f in "${files[@]}"; do dirname "/tests/$f"; done | sort -u |
 		{ grep -vx /tests || true; } | sed 's/.*/dir & 0755 0 0/'
 	for f in "${files[@]}"; do echo "file /tests/$f $bin/$f 0755 0 0"; done
-	cat "$payload"
-} >"$spec"
+	cat "$payload" "$ksft"
+} | awk '!seen[$0]++' >"$spec"
 "$gen" -t 946684800 "$spec" >"$dest.tmp"
 mv "$dest.tmp" "$dest"
 log "$TAG/$variant: initramfs with ${#files[@]} test binaries, $(du -h "$dest" | cut -f1)"
