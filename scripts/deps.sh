@@ -21,7 +21,7 @@ need=(
 	libio-socket-ssl-perl:/usr/share/perl5/IO/Socket/SSL.pm
 	libauthen-sasl-perl:/usr/share/perl5/Authen/SASL.pm
 	python3-aiosmtpd:/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
-	openssl:openssl
+	openssl:openssl procps:pkill
 )
 missing=()
 for n in "${need[@]}"; do
