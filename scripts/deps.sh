@@ -22,6 +22,10 @@ need=(
 	libauthen-sasl-perl:/usr/share/perl5/Authen/SASL.pm
 	python3-aiosmtpd:/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
 	openssl:openssl procps:pkill
+	bochs:bochs-bin bochsbios:/usr/share/bochs/BIOS-bochs-latest
+	vgabios:/usr/share/vgabios/vgabios.bin xorriso:xorriso
+	isolinux:/usr/lib/ISOLINUX/isolinux.bin
+	syslinux-common:/usr/lib/syslinux/modules/bios/ldlinux.c32
 )
 missing=()
 for n in "${need[@]}"; do
