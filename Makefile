@@ -18,13 +18,16 @@
 #
 # Variables: BASE=6.12 (another Debian linux-source), KERNEL_TREE=/path
 # (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD),
-# TESTS=msr (only the MSR test: the quick edit-build-test loop).
+# TESTS=msr (only the MSR test: the quick edit-build-test loop),
+# VENDOR=svm (QEMU TCG, emulated AMD SVM) or VENDOR=vmx (Bochs, emulated
+# Intel VMX); default both.
 
-BASE ?= 7.2
+BASE ?= 7.3
 KERNEL_TREE ?=
 KERNEL_REV ?=
 TESTS ?= msr regression vmm reliability
-export BASE KERNEL_TREE KERNEL_REV TESTS
+VENDOR ?= svm vmx
+export BASE KERNEL_TREE KERNEL_REV TESTS VENDOR
 # ROOT=fresh (the default when CI=true): `make check` builds a fresh Debian
 # 12 root and runs itself there (scripts/in-fresh-root.sh); ROOT=host: here.
 ROOT ?= $(if $(BENCH_IN_ROOT),host,$(if $(filter true,$(CI)),fresh,host))

@@ -5,7 +5,7 @@
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 CACHE=${CACHE:-$TOP/cache}
 OUTDIR=${OUTDIR:-$TOP/out}
-BASE=${BASE:-7.2}
+BASE=${BASE:-7.3}
 STEP=${STEP:-$(basename "$0" .sh)}
 
 # One-line error naming the step, then exit.

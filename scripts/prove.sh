@@ -1,9 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The main job for one base: fetch, trees, base and patched kernels, the
-# selftests of the patched tree, one VM boot per kernel running the MSR test
-# and the regression set, then the report and its verdicts.
-# Every stage is timed into $OUTDIR/$TAG/timings.tsv.
+# selftests of the patched tree, then on each machine of VENDOR one boot
+# per kernel running the tests of TESTS that this machine runs (the .cfg
+# files' vendors keys, scripts/testlist.py), then the report and its
+# verdicts, a base / patched column pair per machine.
+#   VENDOR=svm   QEMU TCG -cpu max: emulated AMD SVM (scripts/run-vm.sh)
+#   VENDOR=vmx   Bochs: emulated Intel VMX (scripts/run-bochs.sh)
+#   default      both, "svm vmx"
+# Bochs is single-threaded: on two or more CPUs its base and patched boots
+# run side by side (BOCHS_PARALLEL=0 runs them one after the other).
+# Logs: $OUTDIR/$TAG/<vendor>/<base|patched>/console.log.  Every stage is
+# timed into $OUTDIR/$TAG/timings.tsv.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +27,14 @@ for t in ${TESTS:-msr regression vmm reliability}; do
 	[ -f "$TOP/tests/$t.cfg" ] || die "no test list tests/$t.cfg"
 	cfgs+=("$TOP/tests/$t.cfg")
 done
+read -ra vendors <<<"${VENDOR:-svm vmx}"
+[ ${#vendors[@]} -gt 0 ] || die "VENDOR is empty (svm, vmx or both)"
+for v in "${vendors[@]}"; do
+	case $v in
+	svm | vmx) ;;
+	*) die "unknown VENDOR '$v' (svm: QEMU, emulated AMD SVM; vmx: Bochs, emulated Intel VMX)" ;;
+	esac
+done
 mkdir -p "$out"
 : >"$out/timings.tsv"
 rm -f "$out/verdicts.ktap"
@@ -31,20 +47,68 @@ fi
 stage trees "$S/prepare-tree.sh"
 stage kernel-base "$S/build-kernel.sh" base
 stage kernel-patched "$S/build-kernel.sh" patched
-mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "${cfgs[@]}" | grep -v "^vmm/" | sort -u)
+testlist() { python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" "$@" "${cfgs[@]}"; }
+mapfile -t files < <(testlist --vendor "${vendors[*]}" files | grep -v "^vmm/" | sort -u)
 stage selftests "$S/build-selftests.sh" patched "${files[@]}"
-stage initramfs "$S/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/initramfs.path"
-initrd=$(cat "$out/initramfs.path")
-for v in base patched; do
-	stage "vm-$v" "$S/run-vm.sh" "$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v/console.log"
+# One initramfs per machine: its own test list.  A machine that runs none
+# of TESTS boots nothing; the report says why (SKIP).
+booted=()
+for v in "${vendors[@]}"; do
+	if [ -z "$(testlist --vendor "$v" list 2>/dev/null)" ]; then
+		log "$v: no test of TESTS='${TESTS:-}' runs on $v: not booting it"
+		continue
+	fi
+	mkdir -p "$out/$v"
+	stage "initramfs-$v" env VENDOR="$v" "$S/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/$v/initramfs.path"
+	booted+=("$v")
+done
+
+# These two run through stage.
+# shellcheck disable=SC2317
+bochs_boot() { # VARIANT: one Bochs boot
+	"$S/run-bochs.sh" "$CACHE/kernels/$TAG/$1/bzImage" "$(cat "$out/vmx/initramfs.path")" \
+		"$out/vmx/$1/console.log"
+}
+# shellcheck disable=SC2317
+bochs_side_by_side() { # both at once, each timed too
+	local pids=() rc=0 p var
+	for var in base patched; do
+		STEP=vm-vmx-$var timed "$TAG" "vm-vmx-$var" bochs_boot "$var" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	return "$rc"
+}
+for v in "${booted[@]}"; do
+	case $v in
+	svm)
+		for var in base patched; do
+			stage "vm-svm-$var" "$S/run-vm.sh" "$CACHE/kernels/$TAG/$var/bzImage" \
+				"$(cat "$out/svm/initramfs.path")" "$out/svm/$var/console.log"
+		done
+		;;
+	vmx)
+		if [ "${BOCHS_PARALLEL:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
+			stage vm-vmx-both bochs_side_by_side
+		else
+			for var in base patched; do stage "vm-vmx-$var" bochs_boot "$var"; done
+		fi
+		;;
+	esac
+done
+runs=()
+for v in "${vendors[@]}"; do
+	case " ${booted[*]} " in
+	*" $v "*) runs+=(--run "$v" "$out/$v/base/console.log" "$out/$v/patched/console.log") ;;
+	*) runs+=(--run "$v" - -) ;;
+	esac
 done
 
 src_env=$CACHE/src/$BASE/source.env
 [ -z "${KERNEL_TREE:-}" ] || src_env=/dev/null
 echo "total	$(($(date +%s) - t_start)).0	ok" >>"$out/timings.tsv"
 rc=0
-python3 "$S/report.py" --tag "$TAG" --out "$out" \
-	--base-log "$out/base/console.log" --patched-log "$out/patched/console.log" \
+python3 "$S/report.py" --tag "$TAG" --out "$out" "${runs[@]}" \
 	--base-src "$CACHE/trees/$TAG/base" --patched-src "$CACHE/trees/$TAG/patched" \
 	--source-env "$src_env" --timings "$out/timings.tsv" \
 	"${cfgs[@]/#/--cfg=}" || rc=$?
