@@ -28,7 +28,12 @@ deb [signed-by=$key] http://deb.debian.org/debian sid main
 deb [signed-by=$key] http://deb.debian.org/debian bookworm main
 deb [signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
 EOS
-aptopt=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
+# The registry may serve a snapshot whose Release files are past their
+# Valid-Until (seen: sid and experimental, 19 days past, in a fresh Debian
+# root without this machine's apt settings); their signatures are still
+# checked.
+aptopt=(-o Acquire::Check-Valid-Until=false
+	-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
 	-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
 	-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 
