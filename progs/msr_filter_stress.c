@@ -20,11 +20,11 @@
  * Usage: msr_filter_stress [-t SECONDS] [-v VCPUS] [-s SEED] [-i USEC]
  * -i: pause between filter calls (default 0); -1 installs one valid filter
  * and stops there (a control run: no replacement at all).
- * -c CPU: run every thread on that CPU only (default: any CPU).  Under QEMU
- * TCG, vCPUs of this program running on two CPUs of the test VM at once
- * triple-fault or stop now and then on any kernel, filter replacement or
- * not (README.md, "Reliability"); the bench pins them to one CPU, where the
- * threads still preempt each other anywhere, in KVM included.
+ * -c CPU: run every thread on that CPU only (default: any CPU).  Under
+ * multi-threaded QEMU TCG, vCPUs of this program running on two CPUs of the
+ * test VM at once triple-fault or stop now and then on any kernel (QEMU's
+ * emulation; README.md, "Reliability"); the bench's VM runs with
+ * thread=single, where they don't, so the bench no longer pins them.
  * Prints "# metric: NAME=VALUE" lines; exits KSFT_FAIL on any finding.
  */
 #include <getopt.h>

@@ -43,8 +43,11 @@ for path, name in ((vmm, "qemu_msr_filter"), (rel, "msr_filter_stress")):
     if name == "msr_filter_stress" and sargs:
         sec["extra_params"] = sargs
     sec["retries"] = "0"
-    for k in ("groups", "base_fails", "check_patched", "check_base", "skip_bases", "only_bases"):
-        sec.pop(k, None)
+    for k in list(sec):
+        # checks, selection and other machines' (vendors') keys: not here
+        if k in ("groups", "base_fails", "check_patched", "check_base", "skip_bases",
+                 "only_bases", "vendors") or "." in k:
+            sec.pop(k)
     for i in range(1, n + 1):
         print(f"[{name}_{i:02d}]")
         for k, v in sec.items():
