@@ -21,7 +21,7 @@ need=(
 	libio-socket-ssl-perl:/usr/share/perl5/IO/Socket/SSL.pm
 	libauthen-sasl-perl:/usr/share/perl5/Authen/SASL.pm
 	python3-aiosmtpd:/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
-	openssl:openssl procps:pkill
+	openssl:openssl procps:pkill uuid-dev:/usr/include/uuid/uuid.h
 	bochs:bochs-bin bochsbios:/usr/share/bochs/BIOS-bochs-latest
 	vgabios:/usr/share/vgabios/vgabios.bin xorriso:xorriso
 	isolinux:/usr/lib/ISOLINUX/isolinux.bin
