@@ -23,8 +23,9 @@
  * -c CPU: run every thread on that CPU only (default: any CPU).  Under
  * multi-threaded QEMU TCG, vCPUs of this program running on two CPUs of the
  * test VM at once triple-fault or stop now and then on any kernel (QEMU's
- * emulation; README.md, "Reliability"); the bench's VM runs with
- * thread=single, where they don't, so the bench no longer pins them.
+ * emulation, never with -accel tcg,thread=single; README.md,
+ * "Reliability"); the bench pins them to one CPU, where the threads still
+ * preempt each other anywhere, in KVM included.
  * Prints "# metric: NAME=VALUE" lines; exits KSFT_FAIL on any finding.
  */
 #include <getopt.h>
