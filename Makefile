@@ -2,9 +2,10 @@
 #
 # The bench for the unfilterable-MSR series.  See README.md.
 #
-#   make              build base and patched kernels, boot both under QEMU,
-#                     run the MSR selftests and the regression set, print
-#                     the side-by-side table (default base: Debian 7.2)
+#   make              build base and patched kernels, boot both under QEMU
+#                     (emulated SVM) and Bochs (emulated VMX), run the MSR
+#                     selftests and the regression set, print the
+#                     side-by-side table (default base: Debian 7.3)
 #   make check        everything CI runs: lint, the proof on every base,
 #                     the per-patch gates; ends with "N passed, N failed"
 #   make debug        the patched kernel with KASAN, UBSAN, lockdep, kmemleak:
