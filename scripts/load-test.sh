@@ -11,9 +11,9 @@
 # Usage: scripts/load-test.sh
 #   LOAD_N=10 runs of each; LOAD_HOGS=$(nproc) busy loops (0: no load);
 #   LOAD_KERNEL=base|patched (default base: the failures were on both);
-#   LOAD_STRESS_ARGS replaces the stress's arguments (e.g. to pin it: "-t 20
-#   -v 4 -s 0x5eed -c 0"); VM_ACCEL is passed to run-vm.sh (e.g. "tcg" for
-#   multi-threaded TCG).  Needs the kernels and the patched tree's selftests
+#   LOAD_STRESS_ARGS replaces the stress's arguments (e.g. to unpin it:
+#   "-t 20 -v 4 -s 0x5eed"); VM_ACCEL is passed to run-vm.sh (e.g.
+#   "tcg,thread=single" for one TCG thread).  Needs the kernels and the patched tree's selftests
 #   (make, or build-kernel.sh and build-selftests.sh); results in
 #   $OUTDIR/load-test/<base>-<kernel>/.
 # Ends with "N passed, N failed" (one per run of a check).
@@ -79,7 +79,7 @@ stop_hogs
 tr -d '\r' <"$dir/console.log" | awk '
 /^# bench: start / { cur = $4; vf[cur] = "-" }
 /^# # metric: stress_vcpu_failures=/ { split($0, a, "="); vf[cur] = a[2] }
-/^# bench: [^ ]+ exit=[0-9]+ time=/ { split($4, a, "="); t[$3] = a[2] }
+/^# bench: [^ ]+ exit=[0-9]+ time=/ { split($5, a, "="); t[$3] = a[2] + 0 }
 /^(not )?ok [0-9]+ / { name = ($1 == "ok") ? $3 : $4; res[name] = ($1 == "ok") ? "ok" : "fail" }
 END { for (x in vf) printf "%s %s %s %s\n", x, (x in res) ? res[x] : "none", (x in t) ? t[x] : "-", vf[x] }
 ' | sort >"$dir/results.txt"
