@@ -26,7 +26,7 @@
 BASE ?= 7.3
 KERNEL_TREE ?=
 KERNEL_REV ?=
-TESTS ?= msr regression vmm reliability
+TESTS ?= msr regression vmm reliability kselftest
 VENDOR ?= svm vmx
 export BASE KERNEL_TREE KERNEL_REV TESTS VENDOR
 # ROOT=fresh (the default when CI=true): `make check` builds a fresh Debian
@@ -35,7 +35,7 @@ ROOT ?= $(if $(BENCH_IN_ROOT),host,$(if $(filter true,$(CI)),fresh,host))
 $(if $(filter-out fresh host,$(ROOT)),$(error ROOT=$(ROOT): use ROOT=fresh or ROOT=host))
 
 SHELL := /bin/bash
-SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak .ci/run
+SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak progs/run_kselftest .ci/run
 
 .PHONY: all prove check debug bench deps lint series send clean distclean
 

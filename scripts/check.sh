@@ -35,7 +35,7 @@ run() { # NAME KTAP CMD...
 	[ $rc -eq 0 ] || failed+=("$name")
 }
 
-run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP"/vmm/nested-init "$TOP"/vmm/qemu_msr_filter "$TOP/progs/kmemleak" "$TOP/.ci/run"
+run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP"/vmm/nested-init "$TOP"/vmm/qemu_msr_filter "$TOP/progs/kmemleak" "$TOP/progs/run_kselftest" "$TOP/.ci/run"
 for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
 	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"

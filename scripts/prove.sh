@@ -23,7 +23,7 @@ S=$TOP/scripts
 # TESTS picks the test lists under tests/ (default: all of them); the quick
 # edit-build-test loop is TESTS=msr.
 cfgs=()
-for t in ${TESTS:-msr regression vmm reliability}; do
+for t in ${TESTS:-msr regression vmm reliability kselftest}; do
 	[ -f "$TOP/tests/$t.cfg" ] || die "no test list tests/$t.cfg"
 	cfgs+=("$TOP/tests/$t.cfg")
 done
