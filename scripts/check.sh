@@ -36,15 +36,20 @@ run() { # NAME KTAP CMD...
 }
 
 run lint "$OUTDIR/lint.ktap" "$S/lint.sh" "$TOP"/scripts/*.sh "$TOP/vm/init" "$TOP"/vmm/nested-init "$TOP"/vmm/qemu_msr_filter "$TOP/progs/kmemleak" "$TOP/progs/run_kselftest" "$TOP/.ci/run"
+first=${bases%% *}
 for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"
-	run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
+	# The per-patch gates judge the posting, which is made on the first
+	# base; the copies on other bases are proven, not posted (gates.sh
+	# BASE=7.2 runs them by hand).  It keeps CI well inside its 90 minutes.
+	if [ "$b" = "$first" ]; then
+		run "gates BASE=$b" "$OUTDIR/$b/gates.ktap" env BASE="$b" "$S/gates.sh"
+	fi
 	run "send BASE=$b" "$OUTDIR/$b/send.ktap" env BASE="$b" "$S/test-send.sh"
 done
 # The user's-own-tree path README documents, through make as a user runs it,
 # in its cheapest form: the default base's git tree stands in for a kvm
 # checkout; one vendor, the MSR test only.
-first=${bases%% *}
 run "make KERNEL_TREE TESTS=msr VENDOR=svm" "$OUTDIR/tree-base/verdicts.ktap" \
 	make --no-print-directory -C "$TOP" prove KERNEL_TREE="$CACHE/trees/$first/base" \
 	KERNEL_REV=bench-base TESTS=msr VENDOR=svm
