@@ -35,7 +35,6 @@ ROOT ?= $(if $(BENCH_IN_ROOT),host,$(if $(filter true,$(CI)),fresh,host))
 $(if $(filter-out fresh host,$(ROOT)),$(error ROOT=$(ROOT): use ROOT=fresh or ROOT=host))
 
 SHELL := /bin/bash
-SCRIPTS := $(wildcard scripts/*.sh) vm/init vmm/nested-init vmm/qemu_msr_filter progs/kmemleak progs/run_kselftest .ci/run
 
 .PHONY: all prove check debug bench deps lint series send clean distclean
 
@@ -48,7 +47,7 @@ prove: deps
 	@scripts/prove.sh
 
 lint: deps
-	@scripts/lint.sh $(SCRIPTS)
+	@scripts/gates/lint.sh
 
 ifeq ($(ROOT),fresh)
 check:
@@ -65,10 +64,10 @@ bench: deps
 	@scripts/bench.sh
 
 series:
-	@scripts/format-series.sh
+	@scripts/mail/format-series.sh
 
 send: deps
-	@scripts/send.sh
+	@scripts/mail/send.sh
 
 clean:
 	rm -rf out

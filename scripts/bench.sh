@@ -3,7 +3,7 @@
 # make bench: boot the base and patched kernels of one base in turn,
 # BENCH_ROUNDS times each (default 3; the order alternates every round so
 # that drift on the host hits both alike), run progs/msr_bench in each boot
-# and print patched/base ratios with their spread (scripts/bench-report.py).
+# and print patched/base ratios with their spread (scripts/report/bench-report.py).
 # Nothing is reused: every boot measures.  Logs: $OUTDIR/<base>/bench/.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -21,23 +21,23 @@ rm -f "$out"/*.log
 
 
 if [ -z "${KERNEL_TREE:-}" ]; then
-	stage fetch "$S/fetch-base.sh"
+	stage fetch "$S/stages/fetch-base.sh"
 fi
-stage trees "$S/prepare-tree.sh"
-stage kernel-base "$S/build-kernel.sh" base
-stage kernel-patched "$S/build-kernel.sh" patched
-stage selftests "$S/build-selftests.sh" patched progs/msr_bench
-stage initramfs "$S/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
+stage trees "$S/stages/prepare-tree.sh"
+stage kernel-base "$S/stages/build-kernel.sh" base
+stage kernel-patched "$S/stages/build-kernel.sh" patched
+stage selftests "$S/stages/build-selftests.sh" patched progs/msr_bench
+stage initramfs "$S/stages/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
 initrd=$(cat "$out/initramfs.path")
 for r in $(seq 1 "$rounds"); do
 	order="base patched"
 	[ $((r % 2)) -eq 1 ] || order="patched base"
 	for v in $order; do
-		NO_RUN_CACHE=1 stage "vm-$v-$r" "$S/run-vm.sh" \
+		NO_RUN_CACHE=1 stage "vm-$v-$r" "$S/stages/run-vm.sh" \
 			"$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v-$r.log"
 	done
 done
-python3 "$S/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds"
+python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds"
 
 # Which of the measured paths run different code: the functions' machine
 # code, addresses masked, base against patched.

@@ -28,7 +28,7 @@ TAG=$(base_tag)
 S=$TOP/scripts
 dir=$OUTDIR/load-test/$TAG-$kernel_variant
 kernel=$CACHE/kernels/$TAG/$kernel_variant/bzImage
-[ -f "$kernel" ] || die "no $kernel (build it first: scripts/build-kernel.sh $kernel_variant)"
+[ -f "$kernel" ] || die "no $kernel (build it first: scripts/stages/build-kernel.sh $kernel_variant)"
 mkdir -p "$dir"
 
 # The test list: LOAD_N copies of each entry, named qemu_msr_filter_01 ...
@@ -54,7 +54,7 @@ for path, name in ((vmm, "qemu_msr_filter"), (rel, "msr_filter_stress")):
             print(f"{k} = {v}")
         print()
 EOF
-initrd=$("$S/mkinitramfs.sh" patched "$dir/load.cfg")
+initrd=$("$S/stages/mkinitramfs.sh" patched "$dir/load.cfg")
 
 pids=()
 stop_hogs() {
@@ -70,7 +70,7 @@ done
 log "$TAG/$kernel_variant: $n x qemu_msr_filter and $n x msr_filter_stress, $hogs busy loops beside the VM${VM_ACCEL:+, -accel $VM_ACCEL}"
 t0=$(date +%s)
 rc=0
-NO_RUN_CACHE=1 "$S/run-vm.sh" "$kernel" "$initrd" "$dir/console.log" || rc=$?
+NO_RUN_CACHE=1 "$S/stages/run-vm.sh" "$kernel" "$initrd" "$dir/console.log" || rc=$?
 secs=$(($(date +%s) - t0))
 stop_hogs
 [ $rc -eq 0 ] || log "the VM run failed (exit $rc); tests without a result count as failed"

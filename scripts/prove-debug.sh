@@ -20,19 +20,19 @@ rm -f "$out/verdicts.ktap"
 
 
 if [ -z "${KERNEL_TREE:-}" ]; then
-	stage fetch "$S/fetch-base.sh"
+	stage fetch "$S/stages/fetch-base.sh"
 fi
-stage trees "$S/prepare-tree.sh"
-stage kernel-debug "$S/build-kernel.sh" patched debug
+stage trees "$S/stages/prepare-tree.sh"
+stage kernel-debug "$S/stages/build-kernel.sh" patched debug
 mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "$cfg" | sort -u)
-stage selftests "$S/build-selftests.sh" patched "${files[@]}"
+stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
 export GEN_INIT_CPIO=$CACHE/trees/$TAG/patched/.build-debug/usr/gen_init_cpio
-stage initramfs "$S/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
-stage vm-debug "$S/run-vm.sh" "$CACHE/kernels/$TAG/patched-debug/bzImage" \
+stage initramfs "$S/stages/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
+stage vm-debug "$S/stages/run-vm.sh" "$CACHE/kernels/$TAG/patched-debug/bzImage" \
 	"$(cat "$out/initramfs.path")" "$out/console.log"
 
 rc=0
-python3 "$S/report-debug.py" --tag "$TAG" --cfg "$cfg" --log "$out/console.log" \
+python3 "$S/report/report-debug.py" --tag "$TAG" --cfg "$cfg" --log "$out/console.log" \
 	--out "$out" --timings "$out/timings.tsv" --config "$TOP/config/debug.config" || rc=$?
 print_timings "$TAG, debug kernel"
 exit $rc

@@ -5,8 +5,8 @@
 # per kernel running the tests of TESTS that this machine runs (the .cfg
 # files' vendors keys, scripts/testlist.py), then the report and its
 # verdicts, a base / patched column pair per machine.
-#   VENDOR=svm   QEMU TCG -cpu max: emulated AMD SVM (scripts/run-vm.sh)
-#   VENDOR=vmx   Bochs: emulated Intel VMX (scripts/run-bochs.sh)
+#   VENDOR=svm   QEMU TCG -cpu max: emulated AMD SVM (scripts/stages/run-vm.sh)
+#   VENDOR=vmx   Bochs: emulated Intel VMX (scripts/stages/run-bochs.sh)
 #   default      both, "svm vmx"
 # Bochs is single-threaded: on two or more CPUs its base and patched boots
 # run side by side (BOCHS_PARALLEL=0 runs them one after the other).
@@ -42,14 +42,14 @@ t_start=$(date +%s)
 
 
 if [ -z "${KERNEL_TREE:-}" ]; then
-	stage fetch "$S/fetch-base.sh"
+	stage fetch "$S/stages/fetch-base.sh"
 fi
-stage trees "$S/prepare-tree.sh"
-stage kernel-base "$S/build-kernel.sh" base
-stage kernel-patched "$S/build-kernel.sh" patched
+stage trees "$S/stages/prepare-tree.sh"
+stage kernel-base "$S/stages/build-kernel.sh" base
+stage kernel-patched "$S/stages/build-kernel.sh" patched
 testlist() { python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" "$@" "${cfgs[@]}"; }
 mapfile -t files < <(testlist --vendor "${vendors[*]}" files | grep -v "^vmm/" | sort -u)
-stage selftests "$S/build-selftests.sh" patched "${files[@]}"
+stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
 # One initramfs per machine: its own test list.  A machine that runs none
 # of TESTS boots nothing; the report says why (SKIP).
 booted=()
@@ -59,14 +59,14 @@ for v in "${vendors[@]}"; do
 		continue
 	fi
 	mkdir -p "$out/$v"
-	stage "initramfs-$v" env VENDOR="$v" "$S/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/$v/initramfs.path"
+	stage "initramfs-$v" env VENDOR="$v" "$S/stages/mkinitramfs.sh" patched "${cfgs[@]}" >"$out/$v/initramfs.path"
 	booted+=("$v")
 done
 
 # These two run through stage.
 # shellcheck disable=SC2317
 bochs_boot() { # VARIANT: one Bochs boot
-	"$S/run-bochs.sh" "$CACHE/kernels/$TAG/$1/bzImage" "$(cat "$out/vmx/initramfs.path")" \
+	"$S/stages/run-bochs.sh" "$CACHE/kernels/$TAG/$1/bzImage" "$(cat "$out/vmx/initramfs.path")" \
 		"$out/vmx/$1/console.log"
 }
 # shellcheck disable=SC2317
@@ -83,7 +83,7 @@ for v in "${booted[@]}"; do
 	case $v in
 	svm)
 		for var in base patched; do
-			stage "vm-svm-$var" "$S/run-vm.sh" "$CACHE/kernels/$TAG/$var/bzImage" \
+			stage "vm-svm-$var" "$S/stages/run-vm.sh" "$CACHE/kernels/$TAG/$var/bzImage" \
 				"$(cat "$out/svm/initramfs.path")" "$out/svm/$var/console.log"
 		done
 		;;
@@ -108,7 +108,7 @@ src_env=$CACHE/src/$BASE/source.env
 [ -z "${KERNEL_TREE:-}" ] || src_env=/dev/null
 echo "total	$(($(date +%s) - t_start)).0	ok" >>"$out/timings.tsv"
 rc=0
-python3 "$S/report.py" --tag "$TAG" --out "$out" "${runs[@]}" \
+python3 "$S/report/report.py" --tag "$TAG" --out "$out" "${runs[@]}" \
 	--base-src "$CACHE/trees/$TAG/base" --patched-src "$CACHE/trees/$TAG/patched" \
 	--source-env "$src_env" --timings "$out/timings.tsv" \
 	"${cfgs[@]/#/--cfg=}" || rc=$?

@@ -13,7 +13,7 @@ tests.list: one "NAME FILE TIMEOUT RETRIES ARGS..." line per test.
     retries = 0                           # optional: runs after a failure (1)
     base_fails = yes                      # optional: must fail on base
     check_patched = NAME>=N NAME==NAME2   # optional: metric checks, see
-    check_base = ...                      #   scripts/report.py
+    check_base = ...                      #   scripts/report/report.py
     vendors = svm vmx                     # optional: the machines it runs
                                           #   on (default: svm)
     vmx.extra_params = -n 10000           # optional: VENDOR.KEY overrides
@@ -22,7 +22,7 @@ tests.list: one "NAME FILE TIMEOUT RETRIES ARGS..." line per test.
                                           #   is not in vendors doesn't run it
 
 The machines (VENDOR): svm is QEMU TCG -cpu max (emulated AMD SVM,
-scripts/run-vm.sh), vmx is Bochs (emulated Intel VMX, scripts/run-bochs.sh).
+scripts/stages/run-vm.sh), vmx is Bochs (emulated Intel VMX, scripts/stages/run-bochs.sh).
 A .cfg may set any key for all its tests in a [DEFAULT] section.
 
 "files" prints the files of the tests of every vendor named by --vendor or
@@ -165,7 +165,7 @@ def fit_tree(tests, tree, quiet=False):
         if x86_64 and t["file"].startswith("x86/"):
             t["file"] = "x86_64/" + t["file"][4:]
         if t["file"].startswith(("vmm/", "progs/")):
-            kept.append(t)      # the bench's own: scripts/mkvmm.sh, progs/
+            kept.append(t)      # the bench's own: scripts/stages/mkvmm.sh, progs/
         elif os.path.exists(os.path.join(kvm, t["file"] + ".c")):
             kept.append(t)
         elif not quiet:

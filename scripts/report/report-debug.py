@@ -4,7 +4,7 @@
 the patched debug kernel.  Verdicts:
 
   * no kernel report on the console (KASAN, UBSAN, lockdep, RCU, BUG, WARN,
-    ...: scripts/report.py's list);
+    ...: scripts/report/report.py's list);
   * every test of the .cfg ran and passed;
   * every check_patched metric check of the .cfg holds.
 
@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report     # noqa: E402
-import testlist   # noqa: E402
+from report import testlist   # noqa: E402
 
 
 def main():

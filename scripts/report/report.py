@@ -27,6 +27,10 @@ import os
 import re
 import sys
 
+# testlist.py (the test lists' reader) lives one level up, in scripts/.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlist  # noqa: E402
+
 REPORT_RE = re.compile(r"Kernel panic|Oops:|BUG:|WARNING: |KASAN:|UBSAN:|"
                        r"general protection fault|kernel BUG at|Call Trace:|"
                        r"INFO: task .* blocked|possible recursive locking|"
@@ -189,7 +193,6 @@ def skipped_lists(cfg_tests, vendor, ran_elsewhere):
     """What a machine doesn't run, grouped by list and reason:
     [(what, [names], reason)].  A test counts if it is for this base and
     either ran on another machine or no other machine ran at all."""
-    import testlist
     groups = {}
     for t in testlist.for_base(cfg_tests):
         why = testlist.skip_reason(t, vendor)
@@ -232,8 +235,6 @@ def main():
     if not a.run:
         ap.error("no runs: give --run VENDOR BASE_LOG PATCHED_LOG")
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import testlist
     all_cfg_tests = testlist.load(a.cfg)
     vendors = [r[0] for r in a.run]
     by_vendor = {}

@@ -1,14 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Lint the bench: shellcheck its shell scripts, parse its Python.
-# Prints one KTAP line per file into $OUTDIR/lint.ktap.
+# Prints one KTAP line per file into $OUTDIR/lint.ktap.  Usage: lint.sh
+# [FILE...]; without files, every shell script of the bench.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 mkdir -p "$OUTDIR"
 ktap=$OUTDIR/lint.ktap
 files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+	files=("$TOP"/scripts/*.sh "$TOP"/scripts/*/*.sh "$TOP"/vm/init "$TOP"/vmm/nested-init
+		"$TOP"/vmm/qemu_msr_filter "$TOP"/progs/kmemleak "$TOP"/progs/run_kselftest "$TOP"/.ci/run)
+fi
 mapfile -t py < <(find "$TOP/scripts" -name '*.py' | sort)
 echo "KTAP version 1" >"$ktap"
 echo "1..$((${#files[@]} + ${#py[@]}))" >>"$ktap"

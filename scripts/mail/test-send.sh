@@ -14,8 +14,8 @@
 # series' identity) after the send and before the checks; the command that
 # makes each check fail is next to it, here and in check-mails.py.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 S=$TOP/scripts
 TAG=$(base_tag)
@@ -78,7 +78,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>"$tmp/openssl.log" ||
 	die "openssl could not make a self-signed certificate: $(tail -n1 "$tmp/openssl.log")"
 
-SMTP_TEST_PASS=$smtp_pass "$PY" "$S/check-mails.py" serve --dir "$recv" --port-file "$tmp/port" \
+SMTP_TEST_PASS=$smtp_pass "$PY" "$S/mail/check-mails.py" serve --dir "$recv" --port-file "$tmp/port" \
 	--cert "$tmp/cert.pem" --key "$tmp/key.pem" --user "$smtp_user" 2>"$work/server.log" &
 srv=$!
 for _ in $(seq 100); do
@@ -128,7 +128,7 @@ if [ -n "${SEND_TEST_MUTATE:-}" ]; then
 fi
 
 # count, transport, to, cc, from, signoff, placeholder, thread, envelope.
-if "$PY" "$S/check-mails.py" check --dir "$recv" --series "$SERIES" \
+if "$PY" "$S/mail/check-mails.py" check --dir "$recv" --series "$SERIES" \
 	--maintainers "$work/send/$TAG/maintainers.txt" --cc-file "$TOP/mail/cc.txt" \
 	--sender "$sender" --placeholder "$placeholder" --user "$smtp_user" \
 	>"$tmp/checks" 2>"$work/check-mails.log"; then

@@ -7,8 +7,8 @@
 # are recorded: see "Verdict reuse" below.
 # Usage: run-vm.sh BZIMAGE INITRAMFS OUTPUT_LOG
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 kernel=${1:?usage: run-vm.sh BZIMAGE INITRAMFS OUTPUT_LOG}
 initrd=${2:?}
@@ -53,8 +53,8 @@ mkdir -p "$CACHE/runs" "$(dirname "$outlog")"
 # report.py's).  Empty for a clean run.
 findings() {
 	local re
-	re=$(cd "$TOP/scripts" && python3 -c 'import report; print(report.REPORT_RE.pattern)') ||
-		die "cannot read REPORT_RE from scripts/report.py"
+	re=$(cd "$TOP/scripts/report" && python3 -c 'import report; print(report.REPORT_RE.pattern)') ||
+		die "cannot read REPORT_RE from scripts/report/report.py"
 	{
 		tr -d '\r' <"$1" | sed -nE 's/^not ok [0-9]+ //p; s/^ok [0-9]+ (\S+ # RETRIED.*)/\1/p'
 		if tr -d '\r' <"$1" | grep -aqP "$re"; then echo "kernel report on the console"; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""The two halves of scripts/test-send.sh.
+"""The two halves of scripts/mail/test-send.sh.
 
 serve: a local SMTP server (Debian's python3-aiosmtpd, so run it with
 /usr/bin/python3) on 127.0.0.1, a free port written to --port-file.  It

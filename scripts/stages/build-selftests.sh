@@ -11,8 +11,8 @@
 # only what isn't built yet is built); mkinitramfs.sh takes from it what the
 # runner needs.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 variant=${1:?usage: build-selftests.sh base|patched [TEST...]}
 shift

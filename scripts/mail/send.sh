@@ -5,10 +5,10 @@
 # Cc's of mail/cc.txt, and run git send-email --dry-run.  Everything lands
 # in $OUTDIR/send/<base>/ (maintainers.txt: what get_maintainer.pl printed).
 # SEND=1 sends for real (needs sendemail.* SMTP settings in git config).
-# scripts/test-send.sh sends through a local SMTP server and checks the mails.
+# scripts/mail/test-send.sh sends through a local SMTP server and checks the mails.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 TAG=$(base_tag)
 SERIES=$(series_dir)

@@ -19,8 +19,8 @@
 # (apply always runs when a later gate needs the tree).
 # Usage: gates.sh [SERIES_DIR]
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 shopt -s nullglob
 
 TAG=$(base_tag)
@@ -47,7 +47,7 @@ mapfile -t patches < <(series_patches "$SERIES")
 
 # A full run whose inputs hash the same as a passed one reuses its verdict.
 gkey=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/lib.sh" \
-	"$TOP/scripts/check-commit-msg.py" "$base/.build/.config" "$TOP/config/kvm-modules.config" \
+	"$TOP/scripts/gates/check-commit-msg.py" "$base/.build/.config" "$TOP/config/kvm-modules.config" \
 	"$(git -C "$base" rev-parse bench-base)")
 recorded=$CACHE/gates/$TAG-$gkey.ktap
 if [ "$GATES" = all ] && [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
@@ -100,7 +100,7 @@ warnset() {
 		sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
 }
 
-sparse=$("$TOP/scripts/build-sparse.sh" "$base") || die "no usable sparse"
+sparse=$("$TOP/scripts/gates/build-sparse.sh" "$base") || die "no usable sparse"
 kvm_w1() { # LOG
 	make -C "$gate" O=.build-w1 -j"$(jobs_n)" W=1 C=1 CHECK="$sparse" \
 		olddefconfig arch/x86/kvm/ >"$1" 2>&1
@@ -151,7 +151,7 @@ for p in "${patches[@]}"; do
 
 	if ! want message; then
 		:
-	elif python3 "$TOP/scripts/check-commit-msg.py" "$p" >"$out/$name.message" 2>&1; then
+	elif python3 "$TOP/scripts/gates/check-commit-msg.py" "$p" >"$out/$name.message" 2>&1; then
 		result "$name" message ok
 	else
 		result "$name" message fail "$(head -n1 "$out/$name.message")"

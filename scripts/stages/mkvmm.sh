@@ -7,8 +7,8 @@
 # under /vmm (libraries at their own paths).
 # Usage: mkvmm.sh NESTED_BZIMAGE GEN_INIT_CPIO
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 kernel=${1:?usage: mkvmm.sh NESTED_BZIMAGE GEN_INIT_CPIO}
 gen=${2:?}

@@ -6,8 +6,8 @@
 # series, the gate scripts, the base) hash the same as a passed one reuses
 # its verdict and says so; NO_RUN_CACHE=1 reruns.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 TAG=$(base_tag)
 SERIES=$(series_dir)
@@ -21,8 +21,8 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 
 base=$CACHE/trees/$TAG/base
-key=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/gates.sh" "$TOP/scripts/lib.sh" \
-	"$TOP/scripts/check-commit-msg.py" "$base/.build/.config" \
+key=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/gates/gates.sh" "$TOP/scripts/lib.sh" \
+	"$TOP/scripts/gates/check-commit-msg.py" "$base/.build/.config" \
 	"$(git -C "$base" rev-parse bench-base 2>/dev/null || echo none)")
 recorded=$CACHE/gates/selftest-$TAG-$key.ktap
 if [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
@@ -51,7 +51,7 @@ for c in "${cases[@]}"; do
 	fi
 	log "$name: expecting '$gate' to fail on $pname"
 	rc=0
-	GATES="$gates" GATES_KTAP="$d/gates.ktap" "$TOP/scripts/gates.sh" "$d" >"$d/log" 2>&1 || rc=$?
+	GATES="$gates" GATES_KTAP="$d/gates.ktap" "$TOP/scripts/gates/gates.sh" "$d" >"$d/log" 2>&1 || rc=$?
 	if [ $rc -ne 0 ] && grep -q "^not ok [0-9]* $pname $gate" "$d/gates.ktap" 2>/dev/null; then
 		results+=("ok gates catch $name ($gate on $pname)")
 	else

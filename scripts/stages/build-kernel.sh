@@ -8,8 +8,8 @@
 # <tree>/.build-debug into kernels/<base>/<variant>-debug.
 # A tree whose content and config did not change is not built again.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 variant=${1:?usage: build-kernel.sh base|patched [debug]}
 flavour=${2:-}

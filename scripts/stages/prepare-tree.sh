@@ -7,8 +7,8 @@
 # tarball always gives the same commit id (the series' base-commit).
 set -euo pipefail
 shopt -s nullglob
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 TAG=$(base_tag)
 trees=$CACHE/trees/$TAG

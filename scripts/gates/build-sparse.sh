@@ -6,8 +6,8 @@
 # sparse source package into $CACHE/tools/sparse (about 10 s).
 # Usage: build-sparse.sh KERNEL_TREE
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 tree=${1:?usage: build-sparse.sh KERNEL_TREE}
 # Trees before checker-valid.sh (6.12) take any sparse that runs.

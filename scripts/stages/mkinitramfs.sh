@@ -5,8 +5,8 @@
 # name is a hash of everything in it, so an unchanged set is not rebuilt.
 # Usage: mkinitramfs.sh base|patched CFG...
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 variant=${1:?usage: mkinitramfs.sh base|patched CFG...}
 shift
@@ -35,7 +35,7 @@ done
 files=("${kfiles[@]}")
 payload=/dev/null
 if [ -n "$vmm" ]; then
-	payload=$("$TOP/scripts/mkvmm.sh" "$CACHE/kernels/$TAG/base/bzImage" "$gen")
+	payload=$("$TOP/scripts/stages/mkvmm.sh" "$CACHE/kernels/$TAG/base/bzImage" "$gen")
 fi
 spec=$(mktemp)
 listfile=$(mktemp)

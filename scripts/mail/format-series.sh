@@ -5,8 +5,8 @@
 # The cover letter's subject and text come from mail/cover-letter.txt; its
 # "How tested" section is generated from the bench's last report.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 shopt -s nullglob
 
 TAG=$(base_tag)
@@ -37,7 +37,7 @@ git -C "$tree" -c user.name="$(git -C "$tree" log -1 --format=%an HEAD)" \
 	format-patch -q "${vopt[@]}" --cover-letter --no-signature \
 	--subject-prefix="$prefix" \
 	--base=bench-base -o "$tmp" bench-base..HEAD
-BACKPORT=$backport python3 "$TOP/scripts/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
+BACKPORT=$backport python3 "$TOP/scripts/mail/cover-letter.py" "$cover" "$tmp"/*0000-cover-letter.patch \
 	"$OUTDIR/$TAG" "$CACHE/src/$BASE/source.env"
 
 mkdir -p "$SERIES"

@@ -12,8 +12,8 @@
 # always run again.  Bochs' own log: bochs.log next to OUTPUT_LOG.
 # Usage: run-bochs.sh BZIMAGE INITRAMFS OUTPUT_LOG
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 kernel=${1:?usage: run-bochs.sh BZIMAGE INITRAMFS OUTPUT_LOG}
 initrd=${2:?}
@@ -149,7 +149,7 @@ grep -q 'ACPI control: soft power off' "$dir/bochs.out" ||
 # A run is recorded for reuse only if every test in it passed: each one ok
 # (or SKIP), none only on its retry, and no kernel report on the console
 # (report.py's patterns).  A failed run is always run again.
-why=$(cd "$TOP/scripts" && python3 -c '
+why=$(cd "$TOP/scripts/report" && python3 -c '
 import re, sys, report
 tests, reports = report.parse_console(sys.argv[1])[:2]
 plan = re.search(r"^1\.\.(\d+)\r?$", open(sys.argv[1], errors="replace").read(), re.M)
@@ -159,7 +159,7 @@ if not plan or int(plan.group(1)) != len(tests):
 elif bad or reports:
     print(", ".join(bad) + (" failed" if bad else "") + ("; " if bad and reports else "")
           + ("a kernel report on the console" if reports else ""))
-' "$outlog") || die "cannot check $outlog with scripts/report.py"
+' "$outlog") || die "cannot check $outlog with scripts/report/report.py"
 if [ -z "$why" ]; then
 	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"
 	log "$(basename "$dir"): every test passed: recorded for reuse ($key)"

@@ -4,8 +4,8 @@
 # kept in the cache (the system's apt sources are never touched), unpack the
 # tarball and write $CACHE/src/$BASE/source.env describing what was fetched.
 set -euo pipefail
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 # The revision each base is pinned to.  If it has left the registry the
 # newest revision of the same series is taken and the report says so.
