@@ -13,8 +13,8 @@ import re
 import statistics
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import report     # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ktap     # noqa: E402
 
 UNITS = {"set_filter": "KVM_X86_SET_MSR_FILTER calls/s (16 x 0x3000-MSR ranges, all allowed)",
          "set_filter_deny": "the same, every bit clear (worst case of the x2APIC scan)",
@@ -33,7 +33,7 @@ def main():
     for v in ("base", "patched"):
         for r in range(1, a.rounds + 1):
             log = os.path.join(a.dir, f"{v}-{r}.log")
-            tests, reports, _, _, metrics = report.parse_console(log)
+            tests, reports, _, _, metrics = ktap.parse_console(log)
             if tests.get("msr_bench", {}).get("status") != "pass" or reports:
                 sys.exit(f"error: bench-report: {log}: msr_bench did not pass cleanly")
             for k, val in metrics.items():

@@ -4,7 +4,7 @@
 the patched debug kernel.  Verdicts:
 
   * no kernel report on the console (KASAN, UBSAN, lockdep, RCU, BUG, WARN,
-    ...: scripts/report/report.py's list);
+    ...: REPORT_RE in scripts/ktap.py);
   * every test of the .cfg ran and passed;
   * every check_patched metric check of the .cfg holds.
 
@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report     # noqa: E402
-from report import testlist   # noqa: E402
+from report import ktap, testlist   # noqa: E402
 
 
 def main():
@@ -32,7 +32,7 @@ def main():
     a = ap.parse_args()
 
     os.makedirs(a.out, exist_ok=True)
-    tests, reports, ktap, reused, metrics = report.parse_console(a.log)
+    tests, reports, ktap_lines, reused, metrics = ktap.parse_console(a.log)
     verdicts = []
 
     def verdict(ok, desc, why=""):
@@ -64,7 +64,7 @@ def main():
     npass = sum(1 for v in verdicts if v[0])
     nfail = len(verdicts) - npass
     with open(os.path.join(a.out, "ktap.log"), "w") as f:
-        f.write("\n".join(ktap) + "\n")
+        f.write("\n".join(ktap_lines) + "\n")
     with open(os.path.join(a.out, "table.txt"), "w") as f:
         f.write(table + "\n")
     with open(os.path.join(a.out, "report.json"), "w") as f:

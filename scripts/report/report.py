@@ -27,74 +27,15 @@ import os
 import re
 import sys
 
-# testlist.py (the test lists' reader) lives one level up, in scripts/.
+# ktap.py (the console's reader) and testlist.py (the test lists') live
+# one level up, in scripts/.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ktap  # noqa: E402
 import testlist  # noqa: E402
 
-REPORT_RE = re.compile(r"Kernel panic|Oops:|BUG:|WARNING: |KASAN:|UBSAN:|"
-                       r"general protection fault|kernel BUG at|Call Trace:|"
-                       r"INFO: task .* blocked|possible recursive locking|"
-                       r"suspicious RCU usage|circular locking dependency")
-METRIC_RE = re.compile(r"^# # metric: (\w+)=(\S+)$")
 CHECK_RE = re.compile(r"^(\w+)(==|!=|>=|<=|>|<)([\w.]+)$")
-TOP_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(?: # (.*))?$")
-SUB_RE = re.compile(r"^# (not ok|ok) (\d+) (\S+)(?: # (.*))?$")
 CASE_SRC_RE = re.compile(r"^\s*(?:KVM_ONE_VCPU_TEST|TEST_F|TEST)\(\s*(\w+)\s*,\s*(\w+)",
                          re.M)
-
-
-def status(ok, directive):
-    d = (directive or "").upper()
-    if d.startswith("SKIP"):
-        return "skip"
-    if d.startswith("TIMEOUT"):
-        return "timeout"
-    return "pass" if ok == "ok" else "fail"
-
-
-def parse_console(path):
-    """Return (tests, reports, ktap_lines, reused, metrics) for one console
-    log."""
-    tests = {}      # name -> {"status", "cases": {case: status}, "time"}
-    metrics = {}
-    reports = []
-    ktap = []
-    reused = False
-    in_ktap = False
-    pending = {}
-    with open(path, errors="replace") as f:
-        for raw in f:
-            line = raw.rstrip("\r\n")
-            if REPORT_RE.search(line):
-                reports.append(line.strip())
-            if line.startswith("KTAP version"):
-                in_ktap = True
-            if not in_ktap:
-                continue
-            ktap.append(line)
-            if line.startswith("# bench: verdict reused"):
-                reused = True
-            m = METRIC_RE.match(line)
-            if m:
-                val = m.group(2)
-                metrics[m.group(1)] = int(val) if re.match(r"^-?\d+$", val) else float(val)
-                continue
-            m = SUB_RE.match(line)
-            if m:
-                pending[m.group(3)] = status(m.group(1), m.group(4))
-                continue
-            m = re.match(r"^# bench: (\S+) exit=(\d+) time=([\d.]+)s", line)
-            if m:
-                tests.setdefault(m.group(1), {})["time"] = float(m.group(3))
-                continue
-            m = TOP_RE.match(line)
-            if m:
-                t = tests.setdefault(m.group(3), {})
-                t["status"] = status(m.group(1), m.group(4))
-                t["retried"] = (m.group(4) or "").startswith("RETRIED")
-                t["cases"] = pending
-                pending = {}
-    return tests, reports, ktap, reused, metrics
 
 
 def check_metric(expr, metrics):
@@ -146,13 +87,7 @@ def write_verdicts(out, tag, what, verdicts):
     npass = sum(1 for v in verdicts if v[0])
     nskip = sum(1 for v in verdicts if v[0] is None)
     nfail = len(verdicts) - npass - nskip
-    with open(os.path.join(out, "verdicts.ktap"), "w") as f:
-        f.write("KTAP version 1\n1..%d\n" % len(verdicts))
-        for i, (ok, d, why) in enumerate(verdicts, 1):
-            if ok is None:
-                f.write(f"ok {i} {d} # SKIP {why}\n")
-                continue
-            f.write(f"{'ok' if ok else 'not ok'} {i} {d}" + (f" # {why}" if not ok and why else "") + "\n")
+    ktap.write_ktap(os.path.join(out, "verdicts.ktap"), verdicts)
     for ok, d, why in verdicts:
         if ok is False:
             print(f"FAILED: {tag}: {d}: {why}")
@@ -172,11 +107,11 @@ def load_run(out, vendor, variant, log):
     if log == "-":
         return {"tests": {}, "reports": [], "reused": False, "metrics": {},
                 "console": None, "retried": [], "booted": False}
-    tests, reports, ktap, reused, metrics = parse_console(log)
+    tests, reports, lines, reused, metrics = ktap.parse_console(log)
     d = os.path.join(out, vendor, variant)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "ktap.log"), "w") as f:
-        f.write("\n".join(ktap) + "\n")
+        f.write("\n".join(lines) + "\n")
     with open(os.path.join(d, "results.tsv"), "w") as f:
         f.write("test\tcase\tresult\n")
         for name, t in tests.items():

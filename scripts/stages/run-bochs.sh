@@ -148,10 +148,10 @@ grep -q 'ACPI control: soft power off' "$dir/bochs.out" ||
 	die "Bochs ended without the guest powering off (bochs-bin exit $rc; $dir/bochs.out); console: $outlog"
 # A run is recorded for reuse only if every test in it passed: each one ok
 # (or SKIP), none only on its retry, and no kernel report on the console
-# (report.py's patterns).  A failed run is always run again.
-why=$(cd "$TOP/scripts/report" && python3 -c '
-import re, sys, report
-tests, reports = report.parse_console(sys.argv[1])[:2]
+# (scripts/ktap.py's patterns).  A failed run is always run again.
+why=$(cd "$TOP/scripts" && python3 -c '
+import re, sys, ktap
+tests, reports = ktap.parse_console(sys.argv[1])[:2]
 plan = re.search(r"^1\.\.(\d+)\r?$", open(sys.argv[1], errors="replace").read(), re.M)
 bad = [n for n, t in tests.items() if t.get("status") not in ("pass", "skip") or t.get("retried")]
 if not plan or int(plan.group(1)) != len(tests):
@@ -159,7 +159,7 @@ if not plan or int(plan.group(1)) != len(tests):
 elif bad or reports:
     print(", ".join(bad) + (" failed" if bad else "") + ("; " if bad and reports else "")
           + ("a kernel report on the console" if reports else ""))
-' "$outlog") || die "cannot check $outlog with scripts/report/report.py"
+' "$outlog") || die "cannot check $outlog with scripts/ktap.py"
 if [ -z "$why" ]; then
 	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"
 	log "$(basename "$dir"): every test passed: recorded for reuse ($key)"

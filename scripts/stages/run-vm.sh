@@ -50,11 +50,11 @@ mkdir -p "$CACHE/runs" "$(dirname "$outlog")"
 # What in a console log might not come out the same on another boot: one
 # line per failed, timed-out or retried test (its KTAP line without the
 # number), and one if the console has a kernel report (the patterns are
-# report.py's).  Empty for a clean run.
+# scripts/ktap.py's REPORT_RE).  Empty for a clean run.
 findings() {
 	local re
-	re=$(cd "$TOP/scripts/report" && python3 -c 'import report; print(report.REPORT_RE.pattern)') ||
-		die "cannot read REPORT_RE from scripts/report/report.py"
+	re=$(cd "$TOP/scripts" && python3 -c 'import ktap; print(ktap.REPORT_RE.pattern)') ||
+		die "cannot read REPORT_RE from scripts/ktap.py"
 	{
 		tr -d '\r' <"$1" | sed -nE 's/^not ok [0-9]+ //p; s/^ok [0-9]+ (\S+ # RETRIED.*)/\1/p'
 		if tr -d '\r' <"$1" | grep -aqP "$re"; then echo "kernel report on the console"; fi
