@@ -107,13 +107,15 @@ jobs_n() {
 	nproc
 }
 
-# The series applied on top of a base: series/ for the default base,
-# series/<base>/ where a backport lives.
+# The series applied on top of a base: NAME/ (default series/, the test
+# lists' "series" key names others) for the default base, NAME/<base>/
+# where a backport lives.  Usage: series_dir [NAME]
 series_dir() {
-	if [ -d "$TOP/series/$BASE" ] && [ -z "${KERNEL_TREE:-}" ]; then
-		echo "$TOP/series/$BASE"
+	local name=${1:-series}
+	if [ -d "$TOP/$name/$BASE" ] && [ -z "${KERNEL_TREE:-}" ]; then
+		echo "$TOP/$name/$BASE"
 	else
-		echo "$TOP/series"
+		echo "$TOP/$name"
 	fi
 }
 

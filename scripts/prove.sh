@@ -35,6 +35,11 @@ for v in "${vendors[@]}"; do
 	*) die "unknown VENDOR '$v' (svm: QEMU, emulated AMD SVM; vmx: Bochs, emulated Intel VMX)" ;;
 	esac
 done
+# The series the test lists belong to (their "series" key): the patches
+# prepare-tree.sh applies, unless SERIES names a directory.
+name=$(python3 "$S/testlist.py" series "${cfgs[@]}") || die "test lists of different series"
+SERIES=${SERIES:-$(series_dir "$name")}
+export SERIES
 mkdir -p "$out"
 : >"$out/timings.tsv"
 rm -f "$out/verdicts.ktap"

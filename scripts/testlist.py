@@ -21,11 +21,36 @@ tests.list: one "NAME FILE TIMEOUT RETRIES ARGS..." line per test.
     vmx.skip = too slow under Bochs       # optional: why a machine that
                                           #   is not in vendors doesn't run it
 
+Roles in the report (scripts/report/report.py), also per test:
+
+    focus = yes                           # its cases get rows of their own
+                                          #   in the table, and it must run
+    new_cases = source                    # which of its cases the series
+                                          #   adds: "source" (those in the
+                                          #   patched tree's source of the
+                                          #   test and not in the base's) or
+                                          #   a list of case names; each must
+                                          #   fail on base and pass patched
+    must_pass = yes                       # shown in the table; must pass on
+                                          #   base and on patched
+    label = vmm                           # the table's last column for the
+                                          #   test (default: its first group)
+    cover_note = TEXT {METRIC}            # a sentence for the cover letter's
+                                          #   "How tested" when it passes on
+                                          #   patched; {METRIC}: its value
+    series = series                       # the series directory (under the
+                                          #   top) the test belongs to; none:
+                                          #   any series (e.g. the regression
+                                          #   set).  Usually in [DEFAULT].
+
+Tests with base_fails or a check_* key are shown in the table too.
+
 The machines (VENDOR): svm is QEMU TCG -cpu max (emulated AMD SVM,
 scripts/stages/run-vm.sh), vmx is Bochs (emulated Intel VMX, scripts/stages/run-bochs.sh).
 A .cfg may set any key for all its tests in a [DEFAULT] section.
 
-"files" prints the files of the tests of every vendor named by --vendor or
+"series" prints the series directory the lists belong to (empty if none
+names one).  "files" prints the files of the tests of every vendor named by --vendor or
 $VENDOR (words; default svm), for building them; "list" prints the list of
 one machine: that vendor's if exactly one is named, else svm's.
 """
@@ -51,6 +76,13 @@ def _fields(get):
         "check_patched": get("check_patched", "").split(),
         "check_base": get("check_base", "").split(),
     }
+
+
+def _yes(path, name, sec, key):
+    v = sec.get(key, "no")
+    if v not in ("yes", "no"):
+        sys.exit(f"error: testlist: {path}: [{name}] {key} = {v}: yes or no")
+    return v == "yes"
 
 
 def load(paths):
@@ -87,11 +119,18 @@ def load(paths):
                 sys.exit(f"error: testlist: {path}: [{name}] vendors = {' '.join(vendors)}: "
                          + (f"unknown {' '.join(bad)}" if bad else
                             f"{' '.join(both)} also has a skip reason"))
+            new_cases = sec.get("new_cases", "").split()
             t = {
                 "name": name,
                 "file": sec["file"],
                 "groups": sec.get("groups", "").split(),
-                "base_fails": sec.get("base_fails", "no") == "yes",
+                "base_fails": _yes(path, name, sec, "base_fails"),
+                "focus": _yes(path, name, sec, "focus"),
+                "must_pass": _yes(path, name, sec, "must_pass"),
+                "new_cases": "source" if new_cases == ["source"] else new_cases,
+                "label": sec.get("label", (sec.get("groups", "").split() or [""])[0]),
+                "cover_note": sec.get("cover_note", ""),
+                "series": sec.get("series", ""),
                 "vendors": vendors,
                 "skip_vendors": skip,
                 "per_vendor": {v: _fields(lambda k, d, v=v: per[v].get(k, sec.get(k, d)))
@@ -105,6 +144,25 @@ def load(paths):
     if dup:
         sys.exit(f"error: testlist: duplicate test names: {' '.join(sorted(dup))}")
     return tests
+
+
+def series_of(tests):
+    """The one series directory the tests belong to ("" if none names
+    one); two different ones are an error."""
+    named = sorted({t["series"] for t in tests if t["series"]})
+    if len(named) > 1:
+        sys.exit(f"error: testlist: the test lists belong to different series: {' '.join(named)}")
+    return named[0] if named else ""
+
+
+def roles(tests):
+    """The report's roles, in the lists' order: (focus, must_pass, shown)
+    names; shown are the tests with base_fails or a check_* key."""
+    focus = [t["name"] for t in tests if t["focus"]]
+    must_pass = [t["name"] for t in tests if t["must_pass"]]
+    shown = [t["name"] for t in tests
+             if t["base_fails"] or t["check_base"] or t["check_patched"]]
+    return focus, must_pass, shown
 
 
 def for_vendor(tests, vendor):
@@ -183,8 +241,12 @@ def main():
         else:
             vendor = args[1]
         args = args[2:]
-    if len(args) < 2 or args[0] not in ("list", "files"):
-        sys.exit("usage: testlist.py [--tree KERNEL_TREE] [--vendor VENDOR...] list|files CFG...")
+    if len(args) < 2 or args[0] not in ("list", "files", "series"):
+        sys.exit("usage: testlist.py [--tree KERNEL_TREE] [--vendor VENDOR...] "
+                 "list|files|series CFG...")
+    if args[0] == "series":
+        print(series_of(load(args[1:])))
+        return
     vendors = vendors_from(vendor)
     if args[0] == "list" and len(vendors) > 1:
         vendors = list(DEFAULT_VENDORS)

@@ -11,6 +11,10 @@ import os
 import sys
 import textwrap
 
+# benchlib.py (the source.env reader) lives one level up, in scripts/.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib  # noqa: E402
+
 
 EMULATED = {"svm": "emulated AMD SVM (QEMU TCG, -cpu max)",
             "vmx": "emulated Intel VMX (Bochs 2.7, no APICv)"}
@@ -18,13 +22,11 @@ EMULATED = {"svm": "emulated AMD SVM (QEMU TCG, -cpu max)",
 
 def how_tested(report_dir, source_env):
     """A few lines from the bench's last report: what ran where, what it
-    showed, what was not tested.  The bench's own counts stay in README."""
-    env = {}
-    if os.path.exists(source_env):
-        for line in open(source_env):
-            if "=" in line:
-                k, v = line.strip().split("=", 1)
-                env[k] = v.strip('"')
+    showed, what was not tested.  The bench's own counts stay in README.
+    Which tests hold the new cases, which must pass, and the sentences
+    their passing adds are the test lists' roles (tests/*.cfg), which the
+    report carries."""
+    env = benchlib.read_env(source_env)
     path = os.path.join(report_dir, "report.json")
     if not os.path.exists(path):
         print(f"cover-letter: WARNING: no {path}: How tested left empty; "
@@ -32,6 +34,9 @@ def how_tested(report_dir, source_env):
         return "How tested\n----------\n\nNOT TESTED YET: run make, then make series."
     r = json.load(open(path))
     vendors = r.get("vendors", ["svm"])
+    roles = r.get("roles", {})
+    focus = roles.get("focus", [])
+    notes = roles.get("cover_notes", {})
     new = [row for row in r["table"] if row.get("kind") == "new"]
     def flips(v):
         return all(row.get(v, row).get("base") == "fail" and
@@ -40,22 +45,24 @@ def how_tested(report_dir, source_env):
                                      (None, "SKIP", "-") for row in new)]
     text = (f"Tested on Debian's {env.get('PKG', '?')} {env.get('PKG_VERSION', '?')}, "
             "base and patched, under " + " and ".join(EMULATED.get(v, v) for v in ran)
-            + f": the {len(new)} new userspace_msr_exit_test cases "
+            + f": the {len(new)} new {' and '.join(focus)} cases "
             + ("fail on the base and pass with the series"
                if ran and all(flips(v) for v in ran) else "DO NOT all fail->pass")
             + " on each, and the existing cases and the other KVM selftests run "
             "give the same results on both kernels.")
-    qemu = [row for row in r["table"] if row.get("case") == "qemu_msr_filter"]
-    if qemu and all(row.get(v, {}).get("patched") in ("pass", "SKIP")
-                    for row in qemu for v in vendors) and \
-            any(row.get(v, {}).get("patched") == "pass" for row in qemu for v in vendors):
-        text += "  QEMU -accel kvm in the test VM still gets its MSR filter exits."
+    # A test's cover_note, when it passed on patched wherever it ran (and
+    # ran somewhere); {METRIC} is the first machine's patched value.
     pm = r["runs"]["patched"].get("metrics", {})
-    if "fuzz_calls" in pm:
-        text += (f"  A fuzzer throwing {pm['fuzz_calls']:g} random filters at "
-                 "KVM_X86_SET_MSR_FILTER, each followed by guest accesses, "
-                 f"finds {pm.get('fuzz_mismatches', 0):g} differences from a "
-                 "model of api.rst with the series.")
+    for name, note in notes.items():
+        rows = [row for row in r["table"] if row.get("case") == name]
+        if not (rows and all(row.get(v, {}).get("patched") in ("pass", "SKIP")
+                             for row in rows for v in vendors) and
+                any(row.get(v, {}).get("patched") == "pass" for row in rows for v in vendors)):
+            continue
+        try:
+            text += "  " + note.format_map({k: f"{x:g}" for k, x in pm.items()})
+        except KeyError as e:
+            print(f"cover-letter: WARNING: {name}'s cover_note: no metric {e}", file=sys.stderr)
     text += "  Not tested: APICv, AVIC, TDX, SEV-ES, real hardware."
     return "\n".join(["How tested", "----------", ""] + textwrap.wrap(text, 72))
 

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report     # noqa: E402
-from report import ktap, testlist   # noqa: E402
+from report import benchlib, ktap, testlist   # noqa: E402
 
 
 def main():
@@ -60,7 +60,7 @@ def main():
     lines += [f"  {k} = {v}" for k, v in sorted(metrics.items()) if not k.endswith("_digest")]
     table = "\n".join(lines)
 
-    timings = report.read_timings(a.timings)
+    timings = benchlib.read_timings(a.timings)
     npass = sum(1 for v in verdicts if v[0])
     nfail = len(verdicts) - npass
     with open(os.path.join(a.out, "ktap.log"), "w") as f:

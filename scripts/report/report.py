@@ -30,6 +30,7 @@ import sys
 # ktap.py (the console's reader) and testlist.py (the test lists') live
 # one level up, in scripts/.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib  # noqa: E402
 import ktap  # noqa: E402
 import testlist  # noqa: E402
 
@@ -68,16 +69,23 @@ def source_cases(path):
         return []
 
 
-def read_timings(path):
-    """The stage timings a pipeline wrote (NAME, SECONDS, STATUS a line)."""
-    timings = []
-    if path and os.path.exists(path):
-        for l in open(path):
-            parts = l.rstrip("\n").split("\t")
-            if len(parts) == 3:
-                timings.append({"stage": parts[0], "seconds": float(parts[1]),
-                                "status": parts[2]})
-    return timings
+def regressions(v, b, p):
+    """Machine V's regression verdicts: every test and test case that
+    passes on base (B, tests as ktap.parse_console returns them) passes on
+    patched (P)."""
+    out = []
+    for name, t in b.items():
+        if t.get("status") == "pass":
+            ps = p.get(name, {}).get("status", "missing")
+            out.append((ps == "pass", f"{v}: regression: {name} passes on patched as on base",
+                        f"patched: {ps}"))
+        for c, s in t.get("cases", {}).items():
+            if s == "pass":
+                ps = p.get(name, {}).get("cases", {}).get(c, "missing")
+                out.append((ps == "pass",
+                            f"{v}: regression: {name}:{c} passes on patched as on base",
+                            f"patched: {ps}"))
+    return out
 
 
 def write_verdicts(out, tag, what, verdicts):
@@ -156,12 +164,9 @@ def main():
     ap.add_argument("--patched-log")
     ap.add_argument("--base-src", required=True)
     ap.add_argument("--patched-src", required=True)
-    ap.add_argument("--focus", default="userspace_msr_exit_test",
-                    help="tests whose cases get the side-by-side table")
-    ap.add_argument("--also", default="qemu_msr_filter",
-                    help="more tests shown in the table; each must pass on both kernels")
     ap.add_argument("--cfg", action="append", default=[],
-                    help="test lists whose vendors, base_fails and check_* keys apply")
+                    help="test lists: their vendors, roles (focus, new_cases, must_pass), "
+                    "base_fails and check_* keys apply")
     ap.add_argument("--source-env", default="")
     ap.add_argument("--timings", default="")
     a = ap.parse_args()
@@ -180,16 +185,20 @@ def main():
                         "runs": {"base": load_run(a.out, v, "base", blog),
                                  "patched": load_run(a.out, v, "patched", plog)}}
 
-    focus = a.focus.split(",")
-    also_names = [t for t in a.also.split(",") if t]
+    focus, also_names, _ = testlist.roles(testlist.for_base(all_cfg_tests))
+    cfg_by_name = {t["name"]: t for t in all_cfg_tests}
     verdicts = []   # (ok, description, why); ok None: SKIP, why the reason
 
     def verdict(ok, desc, why=""):
         verdicts.append((ok, desc, why))
 
-    # New cases: in the patched tree's source, not in the base tree's.
+    # New cases: named in the .cfg, or (new_cases = source) in the patched
+    # tree's source of the test and not in the base tree's.
     new_cases = {}
     for f in focus:
+        if cfg_by_name[f]["new_cases"] != "source":
+            new_cases[f] = list(cfg_by_name[f]["new_cases"])
+            continue
         srcs = [f"tools/testing/selftests/kvm/{d}/{f}.c" for d in ("x86", "x86_64")]
         bs = set(c for src in srcs for c in source_cases(os.path.join(a.base_src, src)))
         ps = [c for src in srcs for c in source_cases(os.path.join(a.patched_src, src))]
@@ -226,18 +235,7 @@ def main():
             for var, tests in (("base", b), ("patched", p)):
                 verdict(f in tests, f"{v}: {var}: {f} ran", "missing from the console log")
 
-        # Regression: nothing that passes on base may fail on patched.
-        for name, t in b.items():
-            if t.get("status") == "pass":
-                ps = p.get(name, {}).get("status", "missing")
-                verdict(ps == "pass", f"{v}: regression: {name} passes on patched as on base",
-                        f"patched: {ps}")
-            for c, s in t.get("cases", {}).items():
-                if s == "pass":
-                    ps = p.get(name, {}).get("cases", {}).get(c, "missing")
-                    verdict(ps == "pass",
-                            f"{v}: regression: {name}:{c} passes on patched as on base",
-                            f"patched: {ps}")
+        verdicts += regressions(v, b, p)
 
         for f, cases in new_cases.items():
             if f in skipped_names or not booted:
@@ -300,10 +298,10 @@ def main():
         rows.append((f"{f} (whole test)", f, None, ""))
     also = [t for t in also_names if present(t)]
     for t in also:
-        rows.append((t, t, None, "vmm"))
+        rows.append((t, t, None, cfg_by_name[t]["label"]))
     rel = list(dict.fromkeys(n for v in vendors for n in by_vendor[v]["reliability"]))
     for t in rel:
-        rows.append((t, t, None, "reliability"))
+        rows.append((t, t, None, cfg_by_name[t]["label"]))
     shown = set(focus + also + rel)
 
     w = max([len(r[0]) for r in rows] + [30])
@@ -360,13 +358,8 @@ def main():
                 for v in vendors))
     table = "\n".join(lines)
 
-    env = {}
-    if a.source_env and os.path.exists(a.source_env):
-        for l in open(a.source_env):
-            if "=" in l:
-                k, v = l.strip().split("=", 1)
-                env[k] = v.strip('"')
-    timings = read_timings(a.timings)
+    env = benchlib.read_env(a.source_env)
+    timings = benchlib.read_timings(a.timings)
 
     npass = sum(1 for v in verdicts if v[0])
     nskip = sum(1 for v in verdicts if v[0] is None)
@@ -378,6 +371,11 @@ def main():
         # The first machine's runs, as before there was more than one.
         "runs": by_vendor[vendors[0]]["runs"],
         "new_cases": new_cases,
+        # The roles the test lists gave (tests/*.cfg), for the cover letter.
+        "roles": {"series": testlist.series_of(all_cfg_tests), "focus": focus,
+                  "must_pass": also_names,
+                  "cover_notes": {t["name"]: t["cover_note"] for t in all_cfg_tests
+                                  if t["cover_note"]}},
         "table": table_rows,
         "verdicts": [{"ok": ok, "check": d, "detail": why} for ok, d, why in verdicts],
         "passed": npass,
