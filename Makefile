@@ -6,8 +6,11 @@
 #                     (emulated SVM) and Bochs (emulated VMX), run the MSR
 #                     selftests and the regression set, print the
 #                     side-by-side table (default base: Debian 7.3)
-#   make check        everything CI runs: lint, the proof on every base,
-#                     the per-patch gates; ends with "N passed, N failed"
+#   make check        everything CI runs: lint, unit tests, the proof on every
+#                     base, the per-patch gates; ends with "N passed, N failed"
+#   make lint         shellcheck and pyflakes on the bench's scripts
+#   make unittest     the Python unit tests (tests/unit: KTAP parser, report
+#                     checks, test lists) on trimmed real console logs
 #   make debug        the patched kernel with KASAN, UBSAN, lockdep, kmemleak:
 #                     the MSR test, fuzzer, stress and compat run on it
 #   make bench        what the series costs: patched/base ratios (not in check)
@@ -36,7 +39,7 @@ $(if $(filter-out fresh host,$(ROOT)),$(error ROOT=$(ROOT): use ROOT=fresh or RO
 
 SHELL := /bin/bash
 
-.PHONY: all prove check debug bench deps lint series send clean distclean
+.PHONY: all prove check debug bench deps lint unittest series send clean distclean
 
 all: prove
 
@@ -48,6 +51,9 @@ prove: deps
 
 lint: deps
 	@scripts/gates/lint.sh
+
+unittest:
+	@python3 scripts/gates/run-unittests.py
 
 ifeq ($(ROOT),fresh)
 check:

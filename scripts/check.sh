@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Everything CI runs: lint, then for each base the proof (prove.sh) and the
+# Everything CI runs: lint, the Python unit tests (tests/unit), then for each base the proof (prove.sh) and the
 # per-patch gates (gates.sh), and on the default base the debug kernel
 # (prove-debug.sh).  Every stage runs even if an earlier one
 # failed, so one run shows every finding.  Each stage leaves a KTAP file;
@@ -29,13 +29,14 @@ run() { # NAME KTAP CMD...
 		>>"$OUTDIR/check-timings.tsv"
 	if [ ! -f "$ktap" ]; then
 		# The stage died before it could report: count it as one failure.
-		printf 'KTAP version 1\n1..1\nnot ok 1 %s # no results (exit %d)\n' "$name" "$rc" >"$ktap"
+		write_ktap "$ktap" "not ok $name # no results (exit $rc)"
 	fi
 	ktaps+=("$ktap")
 	[ $rc -eq 0 ] || failed+=("$name")
 }
 
 run lint "$OUTDIR/lint.ktap" "$S/gates/lint.sh"
+run unittest "$OUTDIR/unittest.ktap" python3 "$S/gates/run-unittests.py"
 first=${bases%% *}
 for b in $bases; do
 	run "prove BASE=$b" "$OUTDIR/$b/verdicts.ktap" env BASE="$b" "$S/prove.sh"

@@ -14,7 +14,7 @@ need=(
 	busybox-static:/bin/busybox python3:python3 git:git xz-utils:xz
 	shellcheck:shellcheck git-email:/usr/lib/git-core/git-send-email
 	sparse:sparse perl:perl debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
-	kmod:depmod python3-docutils:rst2pseudoxml
+	kmod:depmod python3-docutils:rst2pseudoxml pyflakes3:pyflakes3
 	gcc-multilib:/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 	rsync:rsync file:file
 	libmailtools-perl:/usr/share/perl5/Mail/Address.pm

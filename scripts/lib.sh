@@ -107,11 +107,11 @@ jobs_n() {
 	nproc
 }
 
-# The series applied on top of a base: NAME/ (default series/, the test
-# lists' "series" key names others) for the default base, NAME/<base>/
-# where a backport lives.  Usage: series_dir [NAME]
+# The series applied on top of a base: $SERIES_NAME/ (default series/; the
+# test lists' "series" key names others) for the default base,
+# $SERIES_NAME/<base>/ where a backport lives.
 series_dir() {
-	local name=${1:-series}
+	local name=${SERIES_NAME:-series}
 	if [ -d "$TOP/$name/$BASE" ] && [ -z "${KERNEL_TREE:-}" ]; then
 		echo "$TOP/$name/$BASE"
 	else

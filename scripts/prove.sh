@@ -38,7 +38,7 @@ done
 # The series the test lists belong to (their "series" key): the patches
 # prepare-tree.sh applies, unless SERIES names a directory.
 name=$(python3 "$S/testlist.py" series "${cfgs[@]}") || die "test lists of different series"
-SERIES=${SERIES:-$(series_dir "$name")}
+SERIES=${SERIES:-$(SERIES_NAME=$name series_dir)}
 export SERIES
 mkdir -p "$out"
 : >"$out/timings.tsv"
