@@ -38,6 +38,9 @@ cases=(
 	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_filter_allows(/+bool kvm_msr_filter_allows(/"
 	"unused-variable|kvm-werror|$p2|kvm-werror|1|s/^+\tu32 index;\$/+\tu32 index, bench_unused;/"
 	"unapplicable-hunk|apply|$p2|apply|1|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
+	# check-commit-msg.py: what checkpatch doesn't check
+	"subject-prefix|message|$p1|message|0|s/^\(Subject: \[PATCH [^]]*\]\) KVM: x86: /\1 x86\/kvm: /"
+	"subject-mood|message|$p2|message|1|s/^\(Subject: \[PATCH [^]]*\] KVM: x86:\) Reject /\1 Rejects /"
 )
 results=()
 for c in "${cases[@]}"; do
