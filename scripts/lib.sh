@@ -103,6 +103,18 @@ base_tag() {
 	fi
 }
 
+# git without hooks or detached-HEAD advice, for the bench's own trees.
+g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
+
+# The build environment of every kernel and selftest build: one ccache in
+# $CACHE (shared between the trees, paths relative to $CACHE), and fixed
+# build stamps so that base and patched objects can match.
+ccache_env() {
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+}
+
 jobs_n() {
 	nproc
 }

@@ -35,12 +35,9 @@ mkdir -p "$out"
 [ -d "$base/.git" ] || die "no base tree (run make first)"
 [ -f "$base/.build/.config" ] || die "no base kernel config (run make first)"
 
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1
-export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+ccache_env
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
 export GIT_COMMITTER_DATE='2000-01-01T00:00:00Z'
-g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
 
 mapfile -t patches < <(series_patches "$SERIES")
 [ ${#patches[@]} -gt 0 ] || die "no patches in $SERIES"

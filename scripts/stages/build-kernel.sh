@@ -32,9 +32,7 @@ build=$tree/$bdir
 [ -d "$tree" ] || die "no tree at $tree (run prepare-tree.sh)"
 mkdir -p "$dest"
 
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+ccache_env
 
 # What the image is made of: the commit, any local edits, the fragment.
 key=$(

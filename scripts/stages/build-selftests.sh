@@ -23,8 +23,7 @@ out=$build/kselftest/kvm
 [ -d "$tree" ] || die "no tree at $tree (run prepare-tree.sh)"
 mkdir -p "$out"
 
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1
+ccache_env
 
 if [ ! -f "$build/usr/include/linux/kvm.h" ] ||
 	[ -n "$(find "$tree/include/uapi" "$tree/arch/x86/include/uapi" -newer "$build/usr/include/linux/kvm.h" -print -quit)" ]; then

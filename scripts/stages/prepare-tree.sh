@@ -20,7 +20,6 @@ mkdir -p "$trees"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
 export GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z'
-g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
 
 make_base_from_tarball() {
 	local src=$CACHE/src/$BASE
