@@ -168,3 +168,38 @@ def count(path):
             else:
                 f += 1
     return p, f, s
+
+
+def recordable(path, expected_fail=()):
+    """Why a VM run's console at @path should not be recorded for reuse, or
+    "" if it should: every test reported, none passed only on its retry, no
+    kernel report on the console, and the tests that failed are exactly
+    @expected_fail (the base kernel's, e.g. the tests whose new cases fail
+    there; empty for the patched kernel)."""
+    tests, reports = parse_console(path)[:2]
+    with open(path, errors="replace") as fh:
+        plan = [m for m in (PLAN_RE.match(line.rstrip("\r\n")) for line in fh) if m]
+    if not plan or int(plan[0].group(1)) != len(tests):
+        return "not every test reported"
+    if reports:
+        return "a kernel report on the console"
+    retried = sorted(n for n, t in tests.items() if t.get("retried"))
+    if retried:
+        return ", ".join(retried) + " passed only on a retry"
+    failed = {n for n, t in tests.items() if t.get("status") not in ("pass", "skip")}
+    expected = set(expected_fail)
+    why = []
+    if failed - expected:
+        why.append(", ".join(sorted(failed - expected)) + " failed")
+    if expected - failed:
+        why.append(", ".join(sorted(expected - failed)) + " passed, expected to fail")
+    return "; ".join(why)
+
+
+if __name__ == "__main__":
+    import sys
+    # ktap.py recordable CONSOLE [EXPECTED_FAIL...]: print why not, or nothing.
+    if len(sys.argv) >= 3 and sys.argv[1] == "recordable":
+        print(recordable(sys.argv[2], sys.argv[3:]))
+    else:
+        sys.exit("usage: ktap.py recordable CONSOLE [EXPECTED_FAIL...]")

@@ -50,7 +50,8 @@ scripts/stages/run-vm.sh), vmx is Bochs (emulated Intel VMX, scripts/stages/run-
 A .cfg may set any key for all its tests in a [DEFAULT] section.
 
 "series" prints the series directory the lists belong to (empty if none
-names one).  "files" prints the files of the tests of every vendor named by --vendor or
+names one).  "base-fails" prints the tests of one machine (as "list") that
+must fail on the base kernel: base_fails, or cases the series adds.  "files" prints the files of the tests of every vendor named by --vendor or
 $VENDOR (words; default svm), for building them; "list" prints the list of
 one machine: that vendor's if exactly one is named, else svm's.
 """
@@ -241,14 +242,14 @@ def main():
         else:
             vendor = args[1]
         args = args[2:]
-    if len(args) < 2 or args[0] not in ("list", "files", "series"):
+    if len(args) < 2 or args[0] not in ("list", "files", "series", "base-fails"):
         sys.exit("usage: testlist.py [--tree KERNEL_TREE] [--vendor VENDOR...] "
-                 "list|files|series CFG...")
+                 "list|files|series|base-fails CFG...")
     if args[0] == "series":
         print(series_of(load(args[1:])))
         return
     vendors = vendors_from(vendor)
-    if args[0] == "list" and len(vendors) > 1:
+    if args[0] in ("list", "base-fails") and len(vendors) > 1:
         vendors = list(DEFAULT_VENDORS)
     loaded = load(args[1:])
     seen = set()
@@ -259,6 +260,9 @@ def main():
         for t in tests:
             if args[0] == "list":
                 print(t["name"], t["file"], t["timeout"], t["retries"], t["args"])
+            elif args[0] == "base-fails":
+                if t["base_fails"] or t["new_cases"]:
+                    print(t["name"])
             elif t["file"] not in seen:
                 seen.add(t["file"])
                 print(t["file"])

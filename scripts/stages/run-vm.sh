@@ -29,13 +29,15 @@ limit=${VM_TIMEOUT:-$(awk '{ s += ($3 + 10) * ($4 + 1) } END { print s + 60 }' <
 # Verdict reuse.  A finished run is recorded in $CACHE/runs/KEY.log and
 # replayed while kernel, initramfs and command line hash the same, but only
 # a run that would come out the same again:
-#  - every test ok or SKIP, none passed only on its retry, no kernel report
-#    on the console: recorded at once;
-#  - otherwise (a test failed, timed out or needed its retry; a kernel
-#    report): recorded only if the previous boot of the same inputs found
-#    exactly the same (KEY.seen), i.e. it reproduced.  The base kernel
-#    fails the series' tests by design, so its run is reused from its
-#    second boot on; a flake seen once is never replayed.
+#  - every test reported, none passed only on its retry, no kernel report
+#    on the console, and the tests that failed are exactly those in
+#    $EXPECT_FAIL (prove.sh sets it for the base kernel: the tests the
+#    lists say must fail there; empty for the patched kernel): recorded at
+#    once (scripts/ktap.py recordable);
+#  - otherwise (another test failed, timed out or needed its retry; a
+#    kernel report): recorded only if the previous boot of the same inputs
+#    found exactly the same (KEY.seen), i.e. it reproduced; a flake seen
+#    once is never replayed.
 # A run that stopped early (hang, host timeout, crash) is never recorded.
 # "rule 2" in the key: runs recorded before this rule are not reused.
 key=$( {
@@ -102,10 +104,13 @@ fi
 [ $rc -eq 0 ] || die "qemu exited with $rc; console: $outlog"
 grep -q '^# bench: all tests done' "$outlog" || die "VM stopped before its tests finished; console: $outlog"
 found=$(findings "$outlog")
-if [ -z "$found" ]; then
+# shellcheck disable=SC2086 # EXPECT_FAIL is a list of test names
+why=$(python3 "$TOP/scripts/ktap.py" recordable "$outlog" ${EXPECT_FAIL:-}) ||
+	die "cannot check $outlog with scripts/ktap.py"
+if [ -z "$why" ]; then
 	rm -f "$seen"
 	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"
-	log "$who: ran $(summary "$outlog"), no retry, no kernel report: recorded for reuse ($key)"
+	log "$who: ran $(summary "$outlog"), no retry, no kernel report${EXPECT_FAIL:+, failed exactly the tests expected to fail on this kernel}: recorded for reuse ($key)"
 elif [ -f "$seen" ] && [ "$found" = "$(cat "$seen")" ]; then
 	rm -f "$seen"
 	cp "$outlog" "$cached.tmp" && mv "$cached.tmp" "$cached"

@@ -193,6 +193,44 @@ class Regression(unittest.TestCase):
                        "patched: missing"), bad)
 
 
+class Recordable(unittest.TestCase):
+    """ktap.recordable: which VM runs the runners record for reuse."""
+    RUN = ("KTAP version 1\n1..3\n"
+           "# bench: start a timeout=10\n# bench: a exit=0 time=1s\nok 1 a\n"
+           "# bench: start b timeout=10\n# bench: b exit={b} time=1s\n{b_ok} 2 b\n"
+           "# bench: start c timeout=10\n# bench: c exit=0 time=1s\nok 3 c # SKIP no\n"
+           "# bench: all tests done\n")
+
+    def check(self, text, expected=()):
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            f.write(text)
+        try:
+            return ktap.recordable(f.name, expected)
+        finally:
+            os.unlink(f.name)
+
+    def test_all_pass(self):
+        self.assertEqual(self.check(self.RUN.format(b=0, b_ok="ok")), "")
+
+    def test_expected_failure_only(self):
+        run = self.RUN.format(b=1, b_ok="not ok")
+        self.assertEqual(self.check(run, ["b"]), "")
+        self.assertEqual(self.check(run), "b failed")
+
+    def test_expected_failure_passed(self):
+        self.assertEqual(self.check(self.RUN.format(b=0, b_ok="ok"), ["b"]),
+                         "b passed, expected to fail")
+
+    def test_cut_short(self):
+        run = self.RUN.format(b=0, b_ok="ok").split("# bench: start c")[0]
+        self.assertEqual(self.check(run), "not every test reported")
+
+    def test_kernel_report(self):
+        run = self.RUN.format(b=1, b_ok="not ok").replace(
+            "ok 1 a\n", "ok 1 a\n[   1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n")
+        self.assertEqual(self.check(run, ["b"]), "a kernel report on the console")
+
+
 class Writer(unittest.TestCase):
     def test_format(self):
         text = ktap.format_ktap([(True, "a b", "why"), (False, "c", "found x"),
