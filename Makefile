@@ -26,14 +26,16 @@
 # (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD),
 # TESTS=msr (only the MSR test: the quick edit-build-test loop),
 # VENDOR=svm (QEMU TCG, emulated AMD SVM) or VENDOR=vmx (Bochs, emulated
-# Intel VMX); default both.
+# Intel VMX); default both.  SERIES_NAME=series-tsc-deadline: make series,
+# make send and the gates for the second series (its proof: make
+# TESTS=tsc-deadline, whose test list names the series).
 
 BASE ?= 7.3
 KERNEL_TREE ?=
 KERNEL_REV ?=
 TESTS ?= msr regression vmm reliability kselftest
 VENDOR ?= svm vmx
-export BASE KERNEL_TREE KERNEL_REV TESTS VENDOR
+export BASE KERNEL_TREE KERNEL_REV TESTS VENDOR SERIES_NAME
 # ROOT=fresh (the default when CI=true): `make check` builds a fresh Debian
 # 12 root and runs itself there (scripts/in-fresh-root.sh); ROOT=host: here.
 ROOT ?= $(if $(BENCH_IN_ROOT),host,$(if $(filter true,$(CI)),fresh,host))

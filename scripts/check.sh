@@ -48,6 +48,16 @@ for b in $bases; do
 	fi
 	run "send BASE=$b" "$OUTDIR/$b/send.ktap" env BASE="$b" "$S/mail/test-send.sh"
 done
+# The second series (series-tsc-deadline/, tests/tsc-deadline.cfg) on the
+# first base: its proof (only Bochs reaches the WRMSR fastpath), its gates
+# and its send test.
+tsc_tag=$(BASE=$first SERIES_NAME=series-tsc-deadline base_tag)
+run "prove tsc-deadline BASE=$first" "$OUTDIR/$tsc_tag/verdicts.ktap" \
+	env BASE="$first" TESTS=tsc-deadline "$S/prove.sh"
+run "gates tsc-deadline BASE=$first" "$OUTDIR/$tsc_tag/gates.ktap" \
+	env BASE="$first" SERIES_NAME=series-tsc-deadline "$S/gates/gates.sh"
+run "send tsc-deadline BASE=$first" "$OUTDIR/$tsc_tag/send.ktap" \
+	env BASE="$first" SERIES_NAME=series-tsc-deadline "$S/mail/test-send.sh"
 # The user's-own-tree path README documents, through make as a user runs it,
 # in its cheapest form: the default base's git tree stands in for a kvm
 # checkout; one vendor, the MSR test only.

@@ -14,7 +14,8 @@ need=(
 	busybox-static:/bin/busybox python3:python3 git:git xz-utils:xz
 	shellcheck:shellcheck git-email:/usr/lib/git-core/git-send-email
 	sparse:sparse perl:perl debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
-	kmod:depmod python3-docutils:rst2pseudoxml pyflakes3:pyflakes3
+	kmod:depmod pyflakes3:pyflakes3
+	python3-sphinx:sphinx-build python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 	gcc-multilib:/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 	rsync:rsync file:file
 	libmailtools-perl:/usr/share/perl5/Mail/Address.pm

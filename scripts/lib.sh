@@ -94,13 +94,22 @@ content_hash() {
 	done | sha256sum | cut -c1-16
 }
 
-# Per-base tag used in cache and out paths.
+# Per-base tag used in cache and out paths: the base (or tree-NAME for a
+# KERNEL_TREE), plus the series for any but the default one, e.g.
+# 7.3-tsc-deadline for SERIES_NAME=series-tsc-deadline: each series gets
+# its own trees, kernels, runs and reports.
 base_tag() {
-	if [ -n "${KERNEL_TREE:-}" ]; then
-		echo "tree-$(basename "$KERNEL_TREE" .git)"
-	else
-		echo "$BASE"
-	fi
+	local tag=$BASE name=${SERIES_NAME:-series}
+	[ -z "${KERNEL_TREE:-}" ] || tag="tree-$(basename "$KERNEL_TREE" .git)"
+	[ "$name" = series ] || tag="$tag-${name#series-}"
+	echo "$tag"
+}
+
+# Where a series' mail files live (cover-letter.txt, cc.txt): mail/ for the
+# default series, mail/$SERIES_NAME/ for another.
+mail_dir() {
+	local name=${SERIES_NAME:-series}
+	if [ "$name" = series ]; then echo "$TOP/mail"; else echo "$TOP/mail/$name"; fi
 }
 
 # git without hooks or detached-HEAD advice, for the bench's own trees.

@@ -16,9 +16,6 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-TAG=$(base_tag)
-STAGE_TAG=$TAG
-out=$OUTDIR/$TAG
 S=$TOP/scripts
 # TESTS picks the test lists under tests/ (default: all of them); the quick
 # edit-build-test loop is TESTS=msr.
@@ -36,10 +33,15 @@ for v in "${vendors[@]}"; do
 	esac
 done
 # The series the test lists belong to (their "series" key): the patches
-# prepare-tree.sh applies, unless SERIES names a directory.
+# prepare-tree.sh applies, unless SERIES names a directory.  A series other
+# than the default gets its own trees and reports (base_tag).
 name=$(python3 "$S/testlist.py" series "${cfgs[@]}") || die "test lists of different series"
-SERIES=${SERIES:-$(SERIES_NAME=$name series_dir)}
+export SERIES_NAME=${name:-${SERIES_NAME:-series}}
+SERIES=${SERIES:-$(series_dir)}
 export SERIES
+TAG=$(base_tag)
+STAGE_TAG=$TAG
+out=$OUTDIR/$TAG
 mkdir -p "$out"
 : >"$out/timings.tsv"
 rm -f "$out/verdicts.ktap"

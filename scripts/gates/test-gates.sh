@@ -14,8 +14,6 @@ SERIES=$(series_dir)
 ktap=$OUTDIR/$TAG/gates-selftest.ktap
 mapfile -t patches < <(series_patches "$SERIES")
 [ ${#patches[@]} -ge 2 ] || die "need at least two patches in $SERIES"
-p1=$(basename "${patches[0]}" .patch)
-p2=$(basename "${patches[1]}" .patch)
 tmp=$OUTDIR/$TAG/gates-selftest
 rm -rf "$tmp"
 mkdir -p "$tmp"
@@ -32,29 +30,39 @@ if [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
 	exit 0
 fi
 
-# NAME GATES PATCH-NAME GATE SED-ON-PATCH PATCH-INDEX
+# NAME|GATE|MATCH|SED: break the first patch with a line matching MATCH
+# (grep -E) by SED, and require GATE to fail on that patch.  The breaks are
+# the kind a real series has: they follow the series' content, not its
+# patch numbers.
 cases=(
-	"trailing-whitespace|checkpatch|$p1|checkpatch|0|0,/^+[^+].*;\$/s/;\$/; /"
-	"w1-warning|w1-sparse|$p1|w1-sparse|0|s/^+static bool kvm_msr_filter_allows(/+bool kvm_msr_filter_allows(/"
-	"unused-variable|kvm-werror|$p2|kvm-werror|1|s/^+\tu32 index;\$/+\tu32 index, bench_unused;/"
-	"unapplicable-hunk|apply|$p2|apply|1|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
+	"trailing-whitespace|checkpatch|^\+[^+].*;\$|0,/^+[^+].*;\$/s/;\$/; /"
+	"w1-warning|w1-sparse|^\+static bool kvm_msr_filter_allows\(|s/^+static bool kvm_msr_filter_allows(/+bool kvm_msr_filter_allows(/"
+	"unused-variable|kvm-werror|^\+	u32 index;\$|s/^+\tu32 index;\$/+\tu32 index, bench_unused;/"
+	"unapplicable-hunk|apply|^@@|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
+	"docs-indent|docs|^\+\(KVM_CREATE_IRQCHIP or KVM_CAP_SPLIT_IRQCHIP\), as KVM|0,/^+(KVM_CREATE_IRQCHIP or KVM_CAP_SPLIT_IRQCHIP), as KVM/s/^+(/+    (/"
 	# check-commit-msg.py: what checkpatch doesn't check
-	"subject-prefix|message|$p1|message|0|s/^\(Subject: \[PATCH [^]]*\]\) KVM: x86: /\1 x86\/kvm: /"
-	"subject-mood|message|$p2|message|1|s/^\(Subject: \[PATCH [^]]*\] KVM: x86:\) Reject /\1 Rejects /"
+	"subject-prefix|message|^Subject: \[PATCH [^]]*\] KVM: x86: |s/^\(Subject: \[PATCH [^]]*\]\) KVM: x86: /\1 x86\/kvm: /"
+	"subject-mood|message|^Subject: \[PATCH [^]]*\] KVM: x86: Reject |s/^\(Subject: \[PATCH [^]]*\] KVM: x86:\) Reject /\1 Rejects /"
 )
 results=()
 for c in "${cases[@]}"; do
-	IFS='|' read -r name gates pname gate idx expr <<<"$c"
+	IFS='|' read -r name gate match expr <<<"$c"
+	target=""
+	for p in "${patches[@]}"; do
+		if grep -qE -- "$match" "$p"; then target=$p; break; fi
+	done
+	[ -n "$target" ] || die "$name: no patch of $SERIES has a line matching '$match'"
+	pname=$(basename "$target" .patch)
 	d=$tmp/$name
 	mkdir -p "$d"
 	cp "${patches[@]}" "$d/"
-	sed -i "$expr" "$d/$(basename "${patches[$idx]}")"
-	if cmp -s "$d/$(basename "${patches[$idx]}")" "${patches[$idx]}"; then
-		die "$name: the edit did not change ${patches[$idx]}"
+	sed -i "$expr" "$d/$pname.patch"
+	if cmp -s "$d/$pname.patch" "$target"; then
+		die "$name: the edit did not change $pname"
 	fi
 	log "$name: expecting '$gate' to fail on $pname"
 	rc=0
-	GATES="$gates" GATES_KTAP="$d/gates.ktap" "$TOP/scripts/gates/gates.sh" "$d" >"$d/log" 2>&1 || rc=$?
+	GATES="$gate" GATES_KTAP="$d/gates.ktap" "$TOP/scripts/gates/gates.sh" "$d" >"$d/log" 2>&1 || rc=$?
 	if [ $rc -ne 0 ] && grep -q "^not ok [0-9]* $pname $gate" "$d/gates.ktap" 2>/dev/null; then
 		results+=("ok gates catch $name ($gate on $pname)")
 	else

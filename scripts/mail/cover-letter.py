@@ -51,8 +51,13 @@ def how_tested(report_dir, source_env):
             + " on each, and the existing cases and the other KVM selftests run "
             "give the same results on both kernels.")
     # A test's cover_note, when it passed on patched wherever it ran (and
-    # ran somewhere); {METRIC} is the first machine's patched value.
-    pm = r["runs"]["patched"].get("metrics", {})
+    # ran somewhere); {METRIC} is the patched value of the first machine
+    # that has it.
+    pm = {}
+    for v in reversed(vendors):
+        pm.update(r.get("by_vendor", {}).get(v, {}).get("runs", {}).get("patched", {})
+                  .get("metrics", {}))
+    pm.update(r["runs"]["patched"].get("metrics", {}))
     for name, note in notes.items():
         rows = [row for row in r["table"] if row.get("case") == name]
         if not (rows and all(row.get(v, {}).get("patched") in ("pass", "SKIP")

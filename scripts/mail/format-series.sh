@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Regenerate series/ (or series/<base>/) from the patched work tree:
+# Regenerate series/ (or series/<base>/; SERIES_NAME=series-tsc-deadline
+# for another series) from the patched work tree:
 #   git format-patch [-v$VERSION] --cover-letter --base=bench-base
-# The cover letter's subject and text come from mail/cover-letter.txt; its
+# The cover letter's subject and text come from mail/cover-letter.txt
+# (mail/$SERIES_NAME/ for another series); its
 # "How tested" section is generated from the bench's last report.
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -13,7 +15,8 @@ TAG=$(base_tag)
 tree=$CACHE/trees/$TAG/patched
 SERIES=${SERIES:-$(series_dir)}
 VERSION=${VERSION:-1}
-cover=$TOP/mail/cover-letter.txt
+cover=$(mail_dir)/cover-letter.txt
+[ -f "$cover" ] || die "no cover letter template $cover"
 [ -d "$tree" ] || die "no patched tree at $tree (run make first)"
 [ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
 	die "$tree has uncommitted edits: commit them (git -C $tree commit -a --amend, or rebase -i) first"
@@ -24,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A copy under series/<base>/ is marked as one: [PATCH 7.2 backport ...].
 prefix=PATCH
 backport=""
-if [ "$SERIES" != "$TOP/series" ]; then
+if [ "$SERIES" != "$TOP/${SERIES_NAME:-series}" ]; then
 	prefix="PATCH $BASE backport"
 	backport=$BASE
 fi

@@ -14,7 +14,7 @@ TAG=$(base_tag)
 SERIES=$(series_dir)
 base=$CACHE/trees/$TAG/base
 out=$OUTDIR/send/$TAG
-ccfile=$TOP/mail/cc.txt
+ccfile=$(mail_dir)/cc.txt
 [ -x "$base/scripts/get_maintainer.pl" ] || die "no base tree at $base (run make first)"
 [ -x "$(git --exec-path)/git-send-email" ] || die "git send-email missing: apt-get install git-email"
 [ -f "$ccfile" ] || die "no ${ccfile#"$TOP"/}"

@@ -129,7 +129,7 @@ fi
 
 # count, transport, to, cc, from, signoff, placeholder, thread, envelope.
 if "$PY" "$S/mail/check-mails.py" check --dir "$recv" --series "$SERIES" \
-	--maintainers "$work/send/$TAG/maintainers.txt" --cc-file "$TOP/mail/cc.txt" \
+	--maintainers "$work/send/$TAG/maintainers.txt" --cc-file "$(mail_dir)/cc.txt" \
 	--sender "$sender" --placeholder "$placeholder" --user "$smtp_user" \
 	>"$tmp/checks" 2>"$work/check-mails.log"; then
 	mapfile -t -O "${#results[@]}" results <"$tmp/checks"

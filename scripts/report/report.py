@@ -37,6 +37,7 @@ import testlist  # noqa: E402
 CHECK_RE = re.compile(r"^(\w+)(==|!=|>=|<=|>|<)([\w.]+)$")
 CASE_SRC_RE = re.compile(r"^\s*(?:KVM_ONE_VCPU_TEST|TEST_F|TEST)\(\s*(\w+)\s*,\s*(\w+)",
                          re.M)
+TEST_SRC_RE = re.compile(r"^\s*TEST\(\s*(\w+)\s*\)", re.M)
 
 
 def check_metric(expr, metrics):
@@ -62,11 +63,16 @@ def check_metric(expr, metrics):
 
 
 def source_cases(path):
+    """The kselftest_harness case names a test's source defines, as the
+    harness prints them: FIXTURE.NAME, and global.NAME for a plain
+    TEST(NAME)."""
     try:
         with open(path) as f:
-            return [f"{a}.{b}" for a, b in CASE_SRC_RE.findall(f.read())]
+            text = f.read()
     except FileNotFoundError:
         return []
+    return ([f"{a}.{b}" for a, b in CASE_SRC_RE.findall(text)] +
+            [f"global.{n}" for n in TEST_SRC_RE.findall(text)])
 
 
 def regressions(v, b, p):

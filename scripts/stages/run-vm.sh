@@ -81,9 +81,9 @@ summary() { # LOG: "N tests: N ok, N skipped, N not ok"
 if [ -f "$cached" ] && [ -z "${NO_RUN_CACHE:-}" ]; then
 	cp "$cached" "$outlog"
 	found=$(findings "$cached")
-	echo "# bench: verdict reused from an identical earlier run ($key): $(summary "$cached")${found:+, reproduced in two boots}; NO_RUN_CACHE=1 reruns" >>"$outlog"
+	echo "# bench: verdict reused from an identical earlier run ($key): $(summary "$cached")${found:+, its failures expected on this kernel or reproduced in two boots}; NO_RUN_CACHE=1 reruns" >>"$outlog"
 	log "$who: inputs unchanged ($key): reusing the recorded run, not booting ($(summary "$cached"))"
-	[ -z "$found" ] || log "$who: recorded because two boots found the same: $(paste -sd';' <<<"$found")"
+	[ -z "$found" ] || log "$who: recorded with these failures (expected on this kernel, or found by two boots): $(paste -sd';' <<<"$found")"
 	exit 0
 fi
 if [ -n "${NO_RUN_CACHE:-}" ]; then

@@ -231,6 +231,25 @@ class Recordable(unittest.TestCase):
         self.assertEqual(self.check(run, ["b"]), "a kernel report on the console")
 
 
+class SourceCases(unittest.TestCase):
+    """report.source_cases: the case names a selftest's source defines."""
+    def test_fixture_and_plain_tests(self):
+        src = ("KVM_ONE_VCPU_TEST(user_msr, x2apic_msrs, guest_code)\n{\n}\n"
+               "TEST_F(user_msr, x2apic_msrs_irqchip_models)\n{\n}\n"
+               "TEST(tsc_deadline_denied_write)\n{\n}\n")
+        with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as f:
+            f.write(src)
+        try:
+            self.assertEqual(report.source_cases(f.name),
+                             ["user_msr.x2apic_msrs", "user_msr.x2apic_msrs_irqchip_models",
+                              "global.tsc_deadline_denied_write"])
+        finally:
+            os.unlink(f.name)
+
+    def test_missing_source(self):
+        self.assertEqual(report.source_cases("/nonexistent/test.c"), [])
+
+
 class Writer(unittest.TestCase):
     def test_format(self):
         text = ktap.format_ktap([(True, "a b", "why"), (False, "c", "found x"),
