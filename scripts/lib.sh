@@ -124,6 +124,31 @@ ccache_env() {
 	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
 }
 
+# A private apt configuration in DIR (its sources.list, lists and cache
+# there; the system's apt setup is never touched): sets the array aptopt,
+# the options to give apt-get and apt-cache.  Check-Valid-Until=false: the
+# registry may serve a snapshot whose Release files are past their
+# Valid-Until (seen: sid and experimental, 19 days past, in a fresh Debian
+# root without this machine's apt settings); signatures are still checked.
+private_apt() { # DIR
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial"
+	# shellcheck disable=SC2034 # for the caller
+	aptopt=(-o Acquire::Check-Valid-Until=false
+		-o "Dir::Etc::sourcelist=$1/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$1/lists" -o "Dir::Cache=$1/cache"
+		-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+}
+
+# The KVM selftests' make line, as KVM developers run it, static (the test
+# VM's initramfs has no libc) and through ccache: sets the array kvm_st_make
+# for TREE, selftest output dir OUT and headers installed under HDR.
+kvm_selftests_make() { # TREE OUT HDR
+	# shellcheck disable=SC2034 # for the caller
+	kvm_st_make=(make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
+		OUTPUT="$2" KHDR_INCLUDES="-isystem $3/usr/include"
+		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
+}
+
 jobs_n() {
 	nproc
 }
