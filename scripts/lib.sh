@@ -52,6 +52,27 @@ print_timings() {
 	awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
 }
 
+# Wait for a test VM's emulator (PID) under the watchdog below, then stop
+# with a one-line error, also written to the console log, if a test hung or
+# the host's time limit (LIMIT seconds, timeout(1)'s exit 124 or 137) ended
+# it.  Sets vm_rc to the emulator's exit status otherwise.
+# Usage: vm_wait WHAT PID OUTLOG LIMIT SCALE
+vm_wait() {
+	local what=$1 pid=$2 outlog=$3 limit=$4 scale=$5 wd hung tmo
+	vm_rc=0
+	wd=$(vm_watchdog "$pid" "$outlog" "$scale")
+	wait "$pid" || vm_rc=$?
+	read -r hung tmo <<<"$wd"
+	if [ -n "$hung" ]; then
+		echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout (x$scale for the guest's clock); the guest kernel stopped making progress" >>"$outlog"
+		die "$what hung in test '$hung' (no result 60 s after its ${tmo}s timeout x$scale: the guest's own timeout did not fire); console: $outlog"
+	fi
+	if [ "$vm_rc" -eq 124 ] || [ "$vm_rc" -eq 137 ]; then
+		echo "# bench: host timeout after ${limit}s" >>"$outlog"
+		die "$what did not finish within ${limit}s; console: $outlog"
+	fi
+}
+
 # Watch a test VM until its process (PID) exits, through its console (LOG).
 # vm/init prints "# bench: start NAME timeout=T" before each test and kills
 # it after T seconds.  A test still running a minute after that means the

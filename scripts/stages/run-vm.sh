@@ -101,16 +101,8 @@ timeout --foreground -k 10 "$limit" "${qemu[@]}" -kernel "$kernel" -initrd "$ini
 qpid=$!
 # Watchdog (lib.sh): a test still running a minute after its own timeout
 # means the guest kernel is stuck; it stops the VM and names the test.
-read -r hung tmo <<<"$(vm_watchdog "$qpid" "$outlog" "$scale")"
-wait "$qpid" || rc=$?
-if [ -n "$hung" ]; then
-	echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout; the guest kernel stopped making progress" >>"$outlog"
-	die "VM hung in test '$hung' (no result 60 s after its ${tmo}s timeout: the guest's own timeout did not fire); console: $outlog"
-fi
-if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	echo "# bench: host timeout after ${limit}s" >>"$outlog"
-	die "VM did not finish within ${limit}s; console: $outlog"
-fi
+vm_wait VM "$qpid" "$outlog" "$limit" "$scale"
+rc=$vm_rc
 [ $rc -eq 0 ] || die "qemu exited with $rc; console: $outlog"
 grep -q '^# bench: all tests done' "$outlog" || die "VM stopped before its tests finished; console: $outlog"
 found=$(findings "$outlog")
