@@ -13,7 +13,9 @@
 #                     checks, test lists) on trimmed real console logs
 #   make debug        the patched kernel with KASAN, UBSAN, lockdep, kmemleak:
 #                     the MSR test, fuzzer, stress and compat run on it
-#   make bench        what the series costs: patched/base ratios (not in check)
+#   make bench        what the series costs: patched/base ratios (not in check),
+#                     in guest instructions (QEMU -icount, one vCPU) with host
+#                     wall time beside; BENCH_ICOUNT= for host wall time alone
 #   make series       regenerate series/ from the patched work tree
 #   make send         put your git identity on the series, To/Cc from
 #                     get_maintainer.pl and mail/cc.txt, git send-email

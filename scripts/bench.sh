@@ -5,6 +5,16 @@
 # that drift on the host hits both alike), run progs/msr_bench in each boot
 # and print patched/base ratios with their spread (scripts/report/bench-report.py).
 # Nothing is reused: every boot measures.  Logs: $OUTDIR/<base>/bench/.
+#
+# The clock: QEMU -icount (BENCH_ICOUNT, default shift=0,align=off,sleep=off):
+# the guest's TSC and CLOCK_MONOTONIC count executed guest instructions,
+# 1 ns each, so msr_bench's "calls per second" are calls per 10^9
+# instructions whatever else the host runs.  Host wall time, which TCG's
+# guest clock follows otherwise, moved the ratios by up to 10% from run to
+# run on a shared host (issue 16).  One vCPU (VM_SMP=1): under icount all
+# vCPUs share one thread and one instruction count.  A guest second then
+# takes several host seconds: VM_TIME_SCALE stretches the host's limits.
+# BENCH_ICOUNT= (empty): the old clock, host wall time, 2 vCPUs.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +25,12 @@ out=$OUTDIR/$TAG/bench
 S=$TOP/scripts
 cfg=$TOP/tests/bench.cfg
 rounds=${BENCH_ROUNDS:-3}
+icount=${BENCH_ICOUNT-shift=0,align=off,sleep=off}
+if [ -n "$icount" ]; then
+	export VM_ICOUNT=$icount VM_SMP=${VM_SMP:-1} VM_TIME_SCALE=${VM_TIME_SCALE:-10}
+else
+	unset VM_ICOUNT
+fi
 mkdir -p "$out"
 rm -f "$out"/*.log
 : >"$out/timings.tsv"
@@ -37,7 +53,7 @@ for r in $(seq 1 "$rounds"); do
 			"$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v-$r.log"
 	done
 done
-python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds"
+python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds" --icount "$icount"
 
 # Which of the measured paths run different code: the functions' machine
 # code, addresses masked, base against patched.

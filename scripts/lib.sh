@@ -52,6 +52,27 @@ print_timings() {
 	awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
 }
 
+# Wait for a test VM's emulator (PID) under the watchdog below, then stop
+# with a one-line error, also written to the console log, if a test hung or
+# the host's time limit (LIMIT seconds, timeout(1)'s exit 124 or 137) ended
+# it.  Sets vm_rc to the emulator's exit status otherwise.
+# Usage: vm_wait WHAT PID OUTLOG LIMIT SCALE
+vm_wait() {
+	local what=$1 pid=$2 outlog=$3 limit=$4 scale=$5 wd hung tmo
+	vm_rc=0
+	wd=$(vm_watchdog "$pid" "$outlog" "$scale")
+	wait "$pid" || vm_rc=$?
+	read -r hung tmo <<<"$wd"
+	if [ -n "$hung" ]; then
+		echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout (x$scale for the guest's clock); the guest kernel stopped making progress" >>"$outlog"
+		die "$what hung in test '$hung' (no result 60 s after its ${tmo}s timeout x$scale: the guest's own timeout did not fire); console: $outlog"
+	fi
+	if [ "$vm_rc" -eq 124 ] || [ "$vm_rc" -eq 137 ]; then
+		echo "# bench: host timeout after ${limit}s" >>"$outlog"
+		die "$what did not finish within ${limit}s; console: $outlog"
+	fi
+}
+
 # Watch a test VM until its process (PID) exits, through its console (LOG).
 # vm/init prints "# bench: start NAME timeout=T" before each test and kills
 # it after T seconds.  A test still running a minute after that means the
@@ -122,6 +143,31 @@ ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+}
+
+# A private apt configuration in DIR (its sources.list, lists and cache
+# there; the system's apt setup is never touched): sets the array aptopt,
+# the options to give apt-get and apt-cache.  Check-Valid-Until=false: the
+# registry may serve a snapshot whose Release files are past their
+# Valid-Until (seen: sid and experimental, 19 days past, in a fresh Debian
+# root without this machine's apt settings); signatures are still checked.
+private_apt() { # DIR
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial"
+	# shellcheck disable=SC2034 # for the caller
+	aptopt=(-o Acquire::Check-Valid-Until=false
+		-o "Dir::Etc::sourcelist=$1/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$1/lists" -o "Dir::Cache=$1/cache"
+		-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+}
+
+# The KVM selftests' make line, as KVM developers run it, static (the test
+# VM's initramfs has no libc) and through ccache: sets the array kvm_st_make
+# for TREE, selftest output dir OUT and headers installed under HDR.
+kvm_selftests_make() { # TREE OUT HDR
+	# shellcheck disable=SC2034 # for the caller
+	kvm_st_make=(make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
+		OUTPUT="$2" KHDR_INCLUDES="-isystem $3/usr/include"
+		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
 }
 
 jobs_n() {

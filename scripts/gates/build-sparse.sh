@@ -32,13 +32,9 @@ fi
 log "system sparse is too old for this tree; building sid's sparse source package"
 key=/usr/share/keyrings/debian-archive-keyring.gpg
 apt_dir=$CACHE/apt-src
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$dir.src"
+mkdir -p "$dir.src"
+private_apt "$apt_dir"
 echo "deb-src [signed-by=$key] http://deb.debian.org/debian sid main" >"$apt_dir/sources.list"
-# As in fetch-base.sh: the registry's Release files may be past Valid-Until.
-aptopt=(-o Acquire::Check-Valid-Until=false
-	-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
-	-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-	-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 apt-get "${aptopt[@]}" -qq update || die "apt-get update of the deb-src index failed"
 (cd "$dir.src" && rm -f ./*.orig.tar.* && apt-get "${aptopt[@]}" -qq source --download-only sparse) ||
 	die "apt-get source sparse failed"

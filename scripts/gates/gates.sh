@@ -217,10 +217,9 @@ for p in "${patches[@]}"; do
 		mkdir -p "$sto"
 		make -s -C "$gate" O=.build headers_install >/dev/null 2>&1 || true
 		rm -f "${tests[@]/#/$sto/}" 2>/dev/null || true
-		# shellcheck disable=SC2086
-		if make -C "$gate/tools/testing/selftests/kvm" -j"$(jobs_n)" OUTPUT="$sto" \
-			KHDR_INCLUDES="-isystem $gate/.build/usr/include" CC="ccache gcc" \
-			EXTRA_CFLAGS=-static LDFLAGS=-static ${tests:+$(printf "$sto/%s " $tests)} \
+		kvm_selftests_make "$gate" "$sto" "$gate/.build"
+		# shellcheck disable=SC2086 # $tests: a list of names
+		if "${kvm_st_make[@]}" ${tests:+$(printf "$sto/%s " $tests)} \
 			>"$out/$name.selftests" 2>&1; then
 			w=$(grep -F -f <(tr '\n' '\0' <<<"$touched" | xargs -0 -n1 basename 2>/dev/null) \
 				"$out/$name.selftests" | grep -m1 'warning:' || true)

@@ -5,6 +5,14 @@ into patched/base ratios.  For each benchmark: the median of all samples on
 each kernel, their ratio, and the spread of the per-round ratios (each
 round's median on patched over the same round's median on base).  Goal:
 every ratio within 2% of 1.0.  Writes bench.json and bench.txt.
+
+The clock: with --icount SPEC (make bench's default, QEMU -icount SPEC)
+the guest's "second" is 10^9 ns of virtual time, and virtual time advances
+2^shift ns per executed guest instruction, so a rate is operations per
+10^9 / 2^shift guest instructions and its inverse the instructions an
+operation takes (printed too).  Without it, guest time follows the host's
+wall clock.  Either way the host's wall time of each boot (timings.tsv) is
+printed beside, labelled: it is not the unit.
 """
 import argparse
 import json
@@ -14,6 +22,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib  # noqa: E402
 import ktap     # noqa: E402
 
 UNITS = {"set_filter": "KVM_X86_SET_MSR_FILTER calls/s (16 x 0x3000-MSR ranges, all allowed)",
@@ -22,12 +31,34 @@ UNITS = {"set_filter": "KVM_X86_SET_MSR_FILTER calls/s (16 x 0x3000-MSR ranges, 
          "x2apic_read": "x2APIC RDMSRs in x2APIC mode/s (control: no code changed)"}
 
 
+def boot_walls(d, rounds):
+    """Host seconds of each boot, from bench.sh's timings.tsv (vm-<v>-<r>)."""
+    rows = {t["stage"]: t["seconds"] for t in
+            benchlib.read_timings(os.path.join(d, "timings.tsv"))}
+    walls = {}
+    for v in ("base", "patched"):
+        w = [rows[f"vm-{v}-{r}"] for r in range(1, rounds + 1) if f"vm-{v}-{r}" in rows]
+        if w:
+            walls[v] = w
+    return walls
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tag", required=True)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--rounds", type=int, required=True)
+    ap.add_argument("--icount", default="",
+                    help="the run's QEMU -icount option (empty: wall-clock guest time)")
     a = ap.parse_args()
+    shift = None
+    if a.icount:
+        m = re.search(r"(?:^|,)shift=(\d+)(?:,|$)", a.icount)
+        if not m:
+            sys.exit(f"error: bench-report: -icount {a.icount}: need a fixed shift=N "
+                     "(shift=auto is not deterministic)")
+        shift = int(m.group(1))
+    per_s = "/s" if shift is None else "/guest s"
 
     samples = {}   # name -> v -> round -> [values]
     for v in ("base", "patched"):
@@ -44,7 +75,8 @@ def main():
     lines = [f"{'benchmark':<15} {'base':>12} {'patched':>12} {'ratio':>7}  "
              f"{'per-round ratios':<16} unit",
              f"{'-' * 15} {'-' * 12} {'-' * 12} {'-' * 7}  {'-' * 16} {'-' * 4}"]
-    result = {"tag": a.tag, "rounds": a.rounds, "benchmarks": {}}
+    result = {"tag": a.tag, "rounds": a.rounds, "benchmarks": {},
+              "clock": "host wall time" if shift is None else f"icount {a.icount}"}
     worst = 0.0
     for name in UNITS:
         s = samples.get(name)
@@ -59,18 +91,35 @@ def main():
         worst = max(worst, abs(ratio - 1))
         cv = {v: statistics.pstdev(x) / statistics.mean(x) for v, x in
               (("base", allb), ("patched", allp))}
+        unit = UNITS[name].replace("/s", per_s)
         result["benchmarks"][name] = {
-            "unit": UNITS[name], "base_median": mb, "patched_median": mp,
+            "unit": unit, "base_median": mb, "patched_median": mp,
             "ratio": ratio, "per_round_ratios": per_round,
             "cv_base": cv["base"], "cv_patched": cv["patched"],
             "samples": {v: [x for r in sorted(s[v]) for x in s[v][r]] for v in s}}
         lines.append(f"{name:<15} {mb:>12.0f} {mp:>12.0f} {ratio:>7.3f}  "
-                     f"{min(per_round):.3f} .. {max(per_round):.3f}   {UNITS[name]}")
-        lines.append(f"{'':<15} {'cv %.1f%%' % (100 * cv['base']):>12} "
-                     f"{'cv %.1f%%' % (100 * cv['patched']):>12}")
+                     f"{min(per_round):.3f} .. {max(per_round):.3f}   {unit}")
+        cvs = (f"{'':<15} {'cv %.2f%%' % (100 * cv['base']):>12} "
+               f"{'cv %.2f%%' % (100 * cv['patched']):>12}")
+        if shift is not None:
+            ib, ip = 1e9 / 2 ** shift / mb, 1e9 / 2 ** shift / mp
+            result["benchmarks"][name]["insns_per_op"] = {"base": ib, "patched": ip}
+            cvs += f"  {' ' * 16} guest instructions per operation: {ib:.0f} base, {ip:.0f} patched"
+        lines.append(cvs)
     n = len(allb)
     lines.append(f"{a.rounds} boots of each kernel, alternating, {n // a.rounds} samples a boot; "
                  f"ratio = patched median / base median")
+    if shift is None:
+        lines.append("clock: host wall time (guest time follows it under TCG: "
+                     "noisy on a busy host)")
+    else:
+        lines.append(f"clock: QEMU -icount {a.icount}: a guest second is 10^9 / 2^{shift} "
+                     f"executed guest instructions (the guest busy), whatever the host's load")
+    walls = boot_walls(a.dir, a.rounds)
+    result["boot_wall_s"] = walls
+    if walls:
+        lines.append("host wall clock (not the unit), seconds a boot: " + "; ".join(
+            f"{v} {' '.join('%.0f' % x for x in walls[v])}" for v in walls))
     lines.append("every ratio within 2% of 1.0" if worst <= 0.02 else
                  f"largest deviation from 1.0: {100 * worst:.1f}% (goal: 2%)")
     result["worst_deviation"] = worst

@@ -53,9 +53,8 @@ for t in "$@"; do
 	*) targets+=("$out/$t") ;;
 	esac
 done
-mk=(make -C "$tree/tools/testing/selftests/kvm" -j"$(jobs_n)"
-	OUTPUT="$out" KHDR_INCLUDES="-isystem $build/usr/include"
-	CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
+kvm_selftests_make "$tree" "$out" "$build"
+mk=("${kvm_st_make[@]}")
 : >"$build/selftests.log"
 [ $# -gt 0 ] || targets=(all)
 if [ ${#targets[@]} -gt 0 ]; then

@@ -13,7 +13,8 @@ declare -A PIN=([7.3]=7.3~rc7-1~exp1 [7.2]=7.2.13-1 [6.12]=6.12.117-1~deb12u1)
 
 apt_dir=$CACHE/apt
 src=$CACHE/src/$BASE
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$src"
+mkdir -p "$src"
+private_apt "$apt_dir"
 
 if [ -f "$src/source.env" ] && [ -f "$src/tarball" ]; then
 	log "cached: $(grep '^PKG_VERSION=' "$src/source.env")"
@@ -28,15 +29,6 @@ deb [signed-by=$key] http://deb.debian.org/debian sid main
 deb [signed-by=$key] http://deb.debian.org/debian bookworm main
 deb [signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
 EOS
-# The registry may serve a snapshot whose Release files are past their
-# Valid-Until (seen: sid and experimental, 19 days past, in a fresh Debian
-# root without this machine's apt settings); their signatures are still
-# checked.
-aptopt=(-o Acquire::Check-Valid-Until=false
-	-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
-	-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-	-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-
 # Refresh the private index at most once a day, or when its sources changed.
 stamp=$apt_dir/lists/.updated
 if ! cmp -s "$apt_dir/sources.list.new" "$apt_dir/sources.list"; then

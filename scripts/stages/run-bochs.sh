@@ -128,17 +128,8 @@ rc=0
 timeout --foreground -k 10 "$limit" bochs-bin -q -f "$tmp/bochsrc" -rc "$tmp/debugger.rc" \
 	</dev/null >"$dir/bochs.out" 2>&1 &
 bpid=$!
-wd=$(vm_watchdog "$bpid" "$outlog" "$scale")
-wait "$bpid" || rc=$?
-read -r hung tmo <<<"$wd"
-if [ -n "$hung" ]; then
-	echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout (x$scale for Bochs' clock); the guest kernel stopped making progress" >>"$outlog"
-	die "Bochs VM hung in test '$hung' (no result 60 s after its ${tmo}s timeout x$scale: the guest's own timeout did not fire); console: $outlog"
-fi
-if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	echo "# bench: host timeout after ${limit}s" >>"$outlog"
-	die "Bochs VM did not finish within ${limit}s; console: $outlog"
-fi
+vm_wait "Bochs VM" "$bpid" "$outlog" "$limit" "$scale"
+rc=$vm_rc
 if ! grep -q '^# bench: all tests done' "$outlog"; then
 	# Bochs' panics (a triple fault among them) say what stopped it.
 	{ grep -a 'PANIC\|>>PANIC<<' "$blog" 2>/dev/null || true; } | tail -n 3 | sed 's/^/# bench: bochs: /' >>"$outlog"

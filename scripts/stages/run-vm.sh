@@ -19,12 +19,22 @@ cmdline="console=ttyS0 panic=-1 kvm.force_emulation_prefix=1 ${VM_APPEND:-}"
 # then never triple-fault unpinned) and faster serial tests on a busy host,
 # but a loaded host starves its 2-vCPU work: the QEMU check's nested boot
 # then overran 120 and 300 s limits (README.md, "Reliability").
-qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-4G}"
-	-nographic -no-reboot -nodefaults -serial stdio -display none)
+# VM_ICOUNT=shift=0,align=off,sleep=off (make bench): -icount, the guest's
+# clocks (TSC, CLOCK_MONOTONIC) count executed instructions, 2^shift ns
+# each, instead of host time; icount needs single-threaded TCG, so
+# VM_ACCEL then defaults to tcg,thread=single.  Unset: neither.
+accel=${VM_ACCEL:-tcg${VM_ICOUNT:+,thread=single}}
+qemu=(qemu-system-x86_64 -accel "$accel" -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-4G}"
+	-nographic -no-reboot -nodefaults -serial stdio -display none
+	${VM_ICOUNT:+-icount "$VM_ICOUNT"})
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 
-# Host-side limit: the sum of the tests' timeouts plus boot slack.
-limit=${VM_TIMEOUT:-$(awk '{ s += ($3 + 10) * ($4 + 1) } END { print s + 60 }' < <(cpio -i --to-stdout tests.list <"$initrd" 2>/dev/null))}
+# Host-side limit: the sum of the tests' timeouts plus boot slack.  The
+# timeouts are guest seconds; VM_TIME_SCALE (default 1): host seconds per
+# guest second (an integer), for a guest clock slower than the host's
+# (icount).
+scale=${VM_TIME_SCALE:-1}
+limit=${VM_TIMEOUT:-$(awk -v k="$scale" '{ s += ($3 + 10) * ($4 + 1) } END { print int(s * k + 60) }' < <(cpio -i --to-stdout tests.list <"$initrd" 2>/dev/null))}
 
 # Verdict reuse.  A finished run is recorded in $CACHE/runs/KEY.log and
 # replayed while kernel, initramfs and command line hash the same, but only
@@ -91,16 +101,8 @@ timeout --foreground -k 10 "$limit" "${qemu[@]}" -kernel "$kernel" -initrd "$ini
 qpid=$!
 # Watchdog (lib.sh): a test still running a minute after its own timeout
 # means the guest kernel is stuck; it stops the VM and names the test.
-read -r hung tmo <<<"$(vm_watchdog "$qpid" "$outlog")"
-wait "$qpid" || rc=$?
-if [ -n "$hung" ]; then
-	echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout; the guest kernel stopped making progress" >>"$outlog"
-	die "VM hung in test '$hung' (no result 60 s after its ${tmo}s timeout: the guest's own timeout did not fire); console: $outlog"
-fi
-if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	echo "# bench: host timeout after ${limit}s" >>"$outlog"
-	die "VM did not finish within ${limit}s; console: $outlog"
-fi
+vm_wait VM "$qpid" "$outlog" "$limit" "$scale"
+rc=$vm_rc
 [ $rc -eq 0 ] || die "qemu exited with $rc; console: $outlog"
 grep -q '^# bench: all tests done' "$outlog" || die "VM stopped before its tests finished; console: $outlog"
 found=$(findings "$outlog")
