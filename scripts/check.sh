@@ -58,6 +58,43 @@ run "gates tsc-deadline BASE=$first" "$OUTDIR/$tsc_tag/gates.ktap" \
 	env BASE="$first" SERIES_NAME=series-tsc-deadline "$S/gates/gates.sh"
 run "send tsc-deadline BASE=$first" "$OUTDIR/$tsc_tag/send.ktap" \
 	env BASE="$first" SERIES_NAME=series-tsc-deadline "$S/mail/test-send.sh"
+# make series, in its cheapest honest form: regenerate the posting from the
+# patched work tree into a scratch directory; its patches must be series/'s
+# (commit ids aside, which depend on who committed when), and its cover
+# letter filled in.  series/ is what ships, so it must be what the tree
+# gives.
+series_check() {
+	local d rc=0 p n res=()
+	d=$(mktemp -d)
+	cp "$CACHE/trees/$first/patched.series" "$d.recorded"
+	SERIES=$d BASE=$first "$S/mail/format-series.sh" || rc=$?
+	cp "$d.recorded" "$CACHE/trees/$first/patched.series"
+	if [ $rc -ne 0 ]; then
+		res=("not ok make series regenerates the posting # format-series.sh exit $rc")
+	fi
+	for p in "$TOP"/series/*.patch; do
+		[ $rc -eq 0 ] || break
+		n=$(basename "$p" .patch)
+		if [ ! -f "$d/$n.patch" ]; then
+			res+=("not ok make series: $n # not regenerated")
+		elif [[ $n == *0000-cover-letter ]]; then
+			if grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE' "$d/$n.patch"; then
+				res+=("not ok make series: the cover letter is filled in")
+			else
+				res+=("ok make series: the cover letter is filled in")
+			fi
+		elif diff -q <(grep -v '^From [0-9a-f]\{40\} ' "$p") \
+			<(grep -v '^From [0-9a-f]\{40\} ' "$d/$n.patch") >/dev/null; then
+			res+=("ok make series: $n as in series/")
+		else
+			res+=("not ok make series: $n differs from series/")
+		fi
+	done
+	rm -rf "$d" "$d.recorded"
+	write_ktap "$OUTDIR/series-check.ktap" "${res[@]}"
+	! grep -q '^not ok' "$OUTDIR/series-check.ktap"
+}
+run "make series BASE=$first (scratch dir)" "$OUTDIR/series-check.ktap" series_check
 # The user's-own-tree path README documents, through make as a user runs it,
 # in its cheapest form: the default base's git tree stands in for a kvm
 # checkout; one vendor, the MSR test only.

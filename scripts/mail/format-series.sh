@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A copy under series/<base>/ is marked as one: [PATCH 7.2 backport ...].
 prefix=PATCH
 backport=""
-if [ "$SERIES" != "$TOP/${SERIES_NAME:-series}" ]; then
+if [ "$(series_dir)" != "$TOP/${SERIES_NAME:-series}" ]; then
 	prefix="PATCH $BASE backport"
 	backport=$BASE
 fi
