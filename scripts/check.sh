@@ -95,6 +95,19 @@ series_check() {
 	! grep -q '^not ok' "$OUTDIR/series-check.ktap"
 }
 run "make series BASE=$first (scratch dir)" "$OUTDIR/series-check.ktap" series_check
+# make bench, in its cheapest honest form: one round (a base and a patched
+# boot under QEMU -icount); it must print its ratios.
+bench_check() {
+	local rc=0
+	BASE=$first BENCH_ROUNDS=1 "$S/bench.sh" || rc=$?
+	if [ $rc -eq 0 ]; then
+		write_ktap "$OUTDIR/bench-check.ktap" "ok make bench BENCH_ROUNDS=1: ratios printed"
+	else
+		write_ktap "$OUTDIR/bench-check.ktap" "not ok make bench BENCH_ROUNDS=1 # exit $rc"
+	fi
+	return $rc
+}
+run "make bench BASE=$first BENCH_ROUNDS=1" "$OUTDIR/bench-check.ktap" bench_check
 # The user's-own-tree path README documents, through make as a user runs it,
 # in its cheapest form: the default base's git tree stands in for a kvm
 # checkout; one vendor, the MSR test only.
