@@ -50,7 +50,7 @@ for r in $(seq 1 "$rounds"); do
 	[ $((r % 2)) -eq 1 ] || order="patched base"
 	for v in $order; do
 		NO_RUN_CACHE=1 stage "vm-$v-$r" "$S/stages/run-vm.sh" \
-			"$CACHE/kernels/$TAG/$v/bzImage" "$initrd" "$out/$v-$r.log"
+			"$(kernel_dir "$v")/bzImage" "$initrd" "$out/$v-$r.log"
 	done
 done
 python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds" --icount "$icount"
@@ -62,7 +62,7 @@ echo "machine code, base vs patched (addresses masked):"
 for fn in kvm_msr_allowed kvm_emulate_rdmsr kvm_vm_ioctl_set_msr_filter; do
 	for v in base patched; do
 		objdump -d --no-show-raw-insn --disassemble="$fn" \
-			"$CACHE/trees/$TAG/$v/.build/vmlinux" |
+			"$(tree_dir "$v")/.build/vmlinux" |
 			sed -n '/^[0-9a-f]* <.*>:$/,$p' |
 			sed -E 's/^ *[0-9a-f]+:\s*//; s/[0-9a-f]{8,16}( <[^>]*>)?/ADDR/g' >"$out/$fn.$v.s"
 	done

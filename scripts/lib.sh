@@ -126,6 +126,75 @@ base_tag() {
 	echo "$tag"
 }
 
+# The tag of the base alone, whatever the series: its base tree and base
+# kernel are shared by every series on it.
+root_tag() {
+	SERIES_NAME=series base_tag
+}
+
+# A tree of the current base and series: base (the base's, shared by all
+# its series), patched or gate (the series').
+tree_dir() { # VARIANT
+	case $1 in
+	base) echo "$CACHE/trees/$(root_tag)/base" ;;
+	*) echo "$CACHE/trees/$(base_tag)/$1" ;;
+	esac
+}
+
+# Where the kernel of VARIANT (base, patched, patched-debug, ...) is kept:
+# the base kernel is the base's, shared like its tree.
+kernel_dir() { # VARIANT
+	case $1 in
+	base | base-*) echo "$CACHE/kernels/$(root_tag)/$1" ;;
+	*) echo "$CACHE/kernels/$(base_tag)/$1" ;;
+	esac
+}
+
+# The paths a bench tree leaves out of its checkout (git sparse-checkout;
+# the commit keeps them): amdgpu's register headers, 493 MiB of 7.3's 1.6
+# GiB, that nothing the bench builds includes.  A build that needed one
+# would fail on the missing header, never silently differ.
+SPARSE_OUT=(/drivers/gpu/drm/amd/include/asic_reg/)
+
+# Leave SPARSE_OUT out of the checkout of the repo (and the worktrees made
+# from it afterwards) at DIR.
+sparse_tree() { # DIR
+	local want have
+	want=$(printf '%s\n' '/*' "${SPARSE_OUT[@]/#/!}")
+	have=$(g -C "$1" sparse-checkout list 2>/dev/null || true)
+	[ "$want" != "$have" ] || return 0
+	g -C "$1" sparse-checkout set --no-cone '/*' "${SPARSE_OUT[@]/#/!}"
+}
+
+# Make DIR a worktree of the base tree BASE at bench-base, unless it is
+# one; returns 1 if it made it.  A DIR of an older cache layout (a worktree
+# of a base repo of its own) is made again, unless it has edits.
+worktree_of() { # BASE DIR
+	local common
+	if [ -e "$2" ]; then
+		common=$(g -C "$2" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo none)
+		[ "$(realpath -m "$common")" != "$(realpath -m "$1/.git")" ] || return 0
+		[ -z "$(g -C "$2" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+			die "$2 is not a worktree of $1 and has edits: save them, then remove it"
+		log "$2 is not a worktree of $1 (older cache layout): making it again"
+		rm -rf "$2"
+	fi
+	g -C "$1" worktree prune
+	need_disk 2 "the tree $2"
+	g -C "$1" worktree add -q --detach "$2" bench-base
+	return 1
+}
+
+# Stop with a one-line error unless the file system of $CACHE has GIB GiB
+# free for WHAT.  The figures the callers give are measured (README, "Disk").
+need_disk() { # GIB WHAT
+	local avail
+	mkdir -p "$CACHE"
+	avail=$(df -P -BG "$CACHE" | awk 'NR == 2 { sub(/G$/, "", $4); print $4 }')
+	[ "$avail" -ge "$1" ] ||
+		die "not enough disk for $2: it needs about $1 GiB free under $CACHE, $avail GiB are (df); free space there or point CACHE= at a larger file system"
+}
+
 # Where a series' mail files live (cover-letter.txt, cc.txt): mail/ for the
 # default series, mail/$SERIES_NAME/ for another.
 mail_dir() {

@@ -27,7 +27,7 @@ kernel_variant=${LOAD_KERNEL:-base}
 TAG=$(base_tag)
 S=$TOP/scripts
 dir=$OUTDIR/load-test/$TAG-$kernel_variant
-kernel=$CACHE/kernels/$TAG/$kernel_variant/bzImage
+kernel=$(kernel_dir "$kernel_variant")/bzImage
 [ -f "$kernel" ] || die "no $kernel (build it first: scripts/stages/build-kernel.sh $kernel_variant)"
 mkdir -p "$dir"
 

@@ -24,11 +24,12 @@ if [ -z "${KERNEL_TREE:-}" ]; then
 fi
 stage trees "$S/stages/prepare-tree.sh"
 stage kernel-debug "$S/stages/build-kernel.sh" patched debug
-mapfile -t files < <(python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" files "$cfg" | sort -u)
+mapfile -t files < <(python3 "$S/testlist.py" --tree "$(tree_dir patched)" files "$cfg" | sort -u)
 stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
-export GEN_INIT_CPIO=$CACHE/trees/$TAG/patched/.build-debug/usr/gen_init_cpio
+GEN_INIT_CPIO=$(tree_dir patched)/.build-debug/usr/gen_init_cpio
+export GEN_INIT_CPIO
 stage initramfs "$S/stages/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
-stage vm-debug "$S/stages/run-vm.sh" "$CACHE/kernels/$TAG/patched-debug/bzImage" \
+stage vm-debug "$S/stages/run-vm.sh" "$(kernel_dir patched-debug)/bzImage" \
 	"$(cat "$out/initramfs.path")" "$out/console.log"
 
 rc=0

@@ -54,7 +54,7 @@ fi
 stage trees "$S/stages/prepare-tree.sh"
 stage kernel-base "$S/stages/build-kernel.sh" base
 stage kernel-patched "$S/stages/build-kernel.sh" patched
-testlist() { python3 "$S/testlist.py" --tree "$CACHE/trees/$TAG/patched" "$@" "${cfgs[@]}"; }
+testlist() { python3 "$S/testlist.py" --tree "$(tree_dir patched)" "$@" "${cfgs[@]}"; }
 mapfile -t files < <(testlist --vendor "${vendors[*]}" files | grep -v "^vmm/" | sort -u)
 stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
 # One initramfs per machine: its own test list.  A machine that runs none
@@ -80,7 +80,7 @@ expect_fail() { # VENDOR VARIANT
 # These two run through stage.
 # shellcheck disable=SC2317
 bochs_boot() { # VARIANT: one Bochs boot
-	EXPECT_FAIL=$(expect_fail vmx "$1") "$S/stages/run-bochs.sh" "$CACHE/kernels/$TAG/$1/bzImage" \
+	EXPECT_FAIL=$(expect_fail vmx "$1") "$S/stages/run-bochs.sh" "$(kernel_dir "$1")/bzImage" \
 		"$(cat "$out/vmx/initramfs.path")" "$out/vmx/$1/console.log"
 }
 # shellcheck disable=SC2317
@@ -98,7 +98,7 @@ for v in "${booted[@]}"; do
 	svm)
 		for var in base patched; do
 			stage "vm-svm-$var" env EXPECT_FAIL="$(expect_fail svm "$var")" \
-				"$S/stages/run-vm.sh" "$CACHE/kernels/$TAG/$var/bzImage" \
+				"$S/stages/run-vm.sh" "$(kernel_dir "$var")/bzImage" \
 				"$(cat "$out/svm/initramfs.path")" "$out/svm/$var/console.log"
 		done
 		;;
@@ -124,12 +124,12 @@ src_env=$CACHE/src/$BASE/source.env
 echo "total	$(($(date +%s) - t_start)).0	ok" >>"$out/timings.tsv"
 rc=0
 python3 "$S/report/report.py" --tag "$TAG" --out "$out" "${runs[@]}" \
-	--base-src "$CACHE/trees/$TAG/base" --patched-src "$CACHE/trees/$TAG/patched" \
+	--base-src "$(tree_dir base)" --patched-src "$(tree_dir patched)" \
 	--source-env "$src_env" --timings "$out/timings.tsv" \
 	"${cfgs[@]/#/--cfg=}" || rc=$?
 print_timings "$TAG"
 if [ -n "${KERNEL_TREE:-}" ]; then
-	echo "base: $KERNEL_TREE at $(git -C "$CACHE/trees/$TAG/base" rev-parse --short=12 HEAD)"
+	echo "base: $KERNEL_TREE at $(git -C "$(tree_dir base)" rev-parse --short=12 HEAD)"
 else
 	# shellcheck source=/dev/null
 	. "$src_env"

@@ -28,8 +28,8 @@ shopt -s nullglob
 
 TAG=$(base_tag)
 SERIES=${1:-$(series_dir)}
-base=$CACHE/trees/$TAG/base
-gate=$CACHE/trees/$TAG/gate
+base=$(tree_dir base)
+gate=$(tree_dir gate)
 out=$OUTDIR/$TAG/gates
 ktap=${GATES_KTAP:-$OUTDIR/$TAG/gates.ktap}
 GATES=${GATES:-all}
@@ -56,9 +56,7 @@ if [ "$GATES" = all ] && [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
 	exit 0
 fi
 
-if [ ! -d "$gate" ]; then
-	g -C "$base" worktree add -q --detach "$gate" bench-base
-fi
+worktree_of "$base" "$gate" || true
 g -C "$gate" am --abort >/dev/null 2>&1 || true
 g -C "$gate" checkout -q -f --detach bench-base
 for d in .build .build-w1; do

@@ -18,7 +18,7 @@ tmp=$OUTDIR/$TAG/gates-selftest
 rm -rf "$tmp"
 mkdir -p "$tmp"
 
-base=$CACHE/trees/$TAG/base
+base=$(tree_dir base)
 key=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/gates/gates.sh" "$TOP/scripts/lib.sh" \
 	"$TOP/scripts/gates/check-commit-msg.py" "$base/.build/.config" \
 	"$(git -C "$base" rev-parse bench-base 2>/dev/null || echo none)")

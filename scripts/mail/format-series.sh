@@ -12,7 +12,7 @@ set -euo pipefail
 shopt -s nullglob
 
 TAG=$(base_tag)
-tree=$CACHE/trees/$TAG/patched
+tree=$(tree_dir patched)
 SERIES=${SERIES:-$(series_dir)}
 VERSION=${VERSION:-1}
 cover=$(mail_dir)/cover-letter.txt

@@ -12,7 +12,7 @@ set -euo pipefail
 
 TAG=$(base_tag)
 SERIES=$(series_dir)
-base=$CACHE/trees/$TAG/base
+base=$(tree_dir base)
 out=$OUTDIR/send/$TAG
 ccfile=$(mail_dir)/cc.txt
 [ -x "$base/scripts/get_maintainer.pl" ] || die "no base tree at $base (run make first)"

@@ -20,8 +20,8 @@ set -euo pipefail
 S=$TOP/scripts
 TAG=$(base_tag)
 SERIES=$(series_dir)
-base=$CACHE/trees/$TAG/base
-patched=$CACHE/trees/$TAG/patched
+base=$(tree_dir base)
+patched=$(tree_dir patched)
 work=$OUTDIR/$TAG/send-test
 recv=$work/received
 ktap=$OUTDIR/$TAG/send.ktap
@@ -36,7 +36,7 @@ smtp_pass=bench-test-$$-$RANDOM
 t0=$(date +%s)
 
 if [ ! -d "$base/.git" ] || [ ! -d "$patched" ]; then
-	die "no trees in $CACHE/trees/$TAG (run make first)"
+	die "no trees $base and $patched (run make first)"
 fi
 "$PY" -c 'import aiosmtpd' 2>/dev/null || die "$PY has no aiosmtpd: apt-get install python3-aiosmtpd"
 command -v openssl >/dev/null || die "openssl missing: apt-get install openssl"

@@ -14,10 +14,11 @@ set -euo pipefail
 variant=${1:?usage: build-kernel.sh base|patched [debug]}
 flavour=${2:-}
 TAG=$(base_tag)
-tree=$CACHE/trees/$TAG/$variant
+[ "$variant" != base ] || TAG=$(root_tag)
+tree=$(tree_dir "$variant")
 bdir=.build
 frags=("$TOP/config/kvm-test.config")
-dest=$CACHE/kernels/$TAG/$variant
+dest=$(kernel_dir "$variant")
 case $flavour in
 "") ;;
 debug)

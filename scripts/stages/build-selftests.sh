@@ -17,7 +17,7 @@ set -euo pipefail
 variant=${1:?usage: build-selftests.sh base|patched [TEST...]}
 shift
 TAG=$(base_tag)
-tree=$CACHE/trees/$TAG/$variant
+tree=$(tree_dir "$variant")
 build=$tree/.build
 out=$build/kselftest/kvm
 [ -d "$tree" ] || die "no tree at $tree (run prepare-tree.sh)"

@@ -5,15 +5,16 @@
 # name is a hash of everything in it, so an unchanged set is not rebuilt.
 # Usage: mkinitramfs.sh base|patched CFG...
 set -euo pipefail
+shopt -s nullglob
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 variant=${1:?usage: mkinitramfs.sh base|patched CFG...}
 shift
 TAG=$(base_tag)
-tree=$CACHE/trees/$TAG/$variant
+tree=$(tree_dir "$variant")
 bin=$tree/.build/kselftest/kvm
-gen=${GEN_INIT_CPIO:-$CACHE/trees/$TAG/base/.build/usr/gen_init_cpio}
+gen=${GEN_INIT_CPIO:-$(tree_dir base)/.build/usr/gen_init_cpio}
 busybox=/bin/busybox
 [ -x "$gen" ] || die "no $gen (the base kernel build makes it)"
 [ -x "$busybox" ] || die "no $busybox: apt-get install busybox-static"
@@ -35,7 +36,7 @@ done
 files=("${kfiles[@]}")
 payload=/dev/null
 if [ -n "$vmm" ]; then
-	payload=$("$TOP/scripts/stages/mkvmm.sh" "$CACHE/kernels/$TAG/base/bzImage" "$gen")
+	payload=$("$TOP/scripts/stages/mkvmm.sh" "$(kernel_dir base)/bzImage" "$gen")
 fi
 spec=$(mktemp)
 listfile=$(mktemp)
@@ -92,9 +93,13 @@ key=$( {
 	for f in "${files[@]}"; do sha256sum "$bin/$f"; done
 	cat "$payload" "$ksft"
 	awk '$1 == "file" { print $3 }' "$ksft" | xargs -r sha256sum
-	[ -z "$vmm" ] || sha256sum "$CACHE/kernels/$TAG/base/bzImage" "$CACHE/vmm/nested.cpio" "$TOP"/vmm/*
+	[ -z "$vmm" ] || sha256sum "$(kernel_dir base)/bzImage" "$CACHE/vmm/nested.cpio" "$TOP"/vmm/*
 } | sha256sum | cut -c1-16)
-dest=$CACHE/initramfs/$TAG-$variant-$key.cpio
+# One cpio per tree, machine and set of lists: a new one replaces the last.
+sets=$(for c in "$@"; do basename "$c" .cfg; done | paste -sd+)
+machine=${VENDOR:-any}
+prefix=$CACHE/initramfs/$TAG-$variant-${machine// /+}-$sets
+dest=$prefix-$key.cpio
 if [ -f "$dest" ]; then
 	echo "$dest"
 	exit 0
@@ -117,5 +122,8 @@ echo "$list" >"$listfile"
 } | awk '!seen[$0]++' >"$spec"
 "$gen" -t 946684800 "$spec" >"$dest.tmp"
 mv "$dest.tmp" "$dest"
+for old in "$prefix"-*.cpio; do
+	[ "$old" = "$dest" ] || [[ ${old#"$prefix"-} == */* ]] || rm -f "$old"
+done
 log "$TAG/$variant: initramfs with ${#files[@]} test binaries, $(du -h "$dest" | cut -f1)"
 echo "$dest"

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make the two kernel trees of a base:
-#   $CACHE/trees/$TAG/base     a git repo with a single base commit
+# Make the two kernel trees of a base and series:
+#   $CACHE/trees/$BASE/base    a git repo with a single base commit, shared
+#                              by every series on the base (lib.sh tree_dir)
 #   $CACHE/trees/$TAG/patched  a worktree of it: base + `git am series/*`
 # The base commit is made with a fixed identity and date, so the same
-# tarball always gives the same commit id (the series' base-commit).
+# tarball always gives the same commit id (the series' base-commit).  The
+# checkouts leave out SPARSE_OUT (lib.sh).
 set -euo pipefail
 shopt -s nullglob
 # shellcheck source=../lib.sh
@@ -12,8 +14,8 @@ shopt -s nullglob
 
 TAG=$(base_tag)
 trees=$CACHE/trees/$TAG
-base=$trees/base
-patched=$trees/patched
+base=$(tree_dir base)
+patched=$(tree_dir patched)
 SERIES=${SERIES:-$(series_dir)}
 mkdir -p "$trees"
 
@@ -26,6 +28,7 @@ make_base_from_tarball() {
 	# shellcheck source=/dev/null
 	. "$src/source.env"
 	log "unpacking $TARBALL ($PKG_VERSION) into a git tree"
+	need_disk 3 "the base tree of $BASE"
 	rm -rf "$base.tmp"
 	mkdir -p "$base.tmp"
 	tar -C "$base.tmp" --strip-components=1 -xf "$src/tarball"
@@ -36,6 +39,8 @@ make_base_from_tarball() {
 	g -C "$base.tmp" commit -q -m "$PKG $PKG_VERSION" \
 		-m "Debian's $TARBALL, sha256 $TARBALL_SHA256."
 	g -C "$base.tmp" tag bench-base
+	sparse_tree "$base.tmp"
+	mkdir -p "$(dirname "$base")"
 	mv "$base.tmp" "$base"
 }
 
@@ -45,7 +50,9 @@ make_base_from_user_tree() {
 		die "$KERNEL_TREE: no commit $rev"
 	if [ ! -d "$base/.git" ]; then
 		log "cloning $KERNEL_TREE (shared objects, read only) at $commit"
+		need_disk 2 "a checkout of $KERNEL_TREE"
 		g clone -q --shared --no-checkout "$KERNEL_TREE" "$base"
+		sparse_tree "$base"
 	fi
 	g -C "$base" fetch -q "$KERNEL_TREE" "$commit"
 	g -C "$base" checkout -q -f "$commit"
@@ -57,6 +64,8 @@ if [ -n "${KERNEL_TREE:-}" ]; then
 elif [ ! -d "$base/.git" ]; then
 	make_base_from_tarball
 fi
+# A base tree of an older cache, checked out in full, is thinned too.
+sparse_tree "$base"
 grep -qx '/.build/' "$base/.git/info/exclude" 2>/dev/null ||
 	echo '/.build/' >>"$base/.git/info/exclude"
 
@@ -64,9 +73,28 @@ grep -qx '/.build/' "$base/.git/info/exclude" 2>/dev/null ||
 [ "$(g -C "$base" rev-parse HEAD)" = "$(g -C "$base" rev-parse bench-base)" ] ||
 	die "$base is not at bench-base; it is a cache: reset it or remove it"
 
-if [ ! -d "$patched" ]; then
-	g -C "$base" worktree add -q --detach "$patched" bench-base
+# An older cache gave each series a base tree of its own.  It goes, with
+# its clean worktrees (the gate tree), unless it holds refs of someone's.
+old=$trees/base
+if [ "$old" != "$base" ] && [ -d "$old/.git" ]; then
+	mapfile -t wts < <(g -C "$old" worktree list --porcelain | sed -n 's/^worktree //p' | grep -vx "$(realpath "$old")" || true)
+	keep=$(g -C "$old" for-each-ref --format='%(refname)' | grep -vx 'refs/heads/base\|refs/tags/bench-base' || true)
+	mine=()
+	for w in "${wts[@]}"; do
+		[ -d "$w" ] || continue
+		[ "$(realpath -m "$(g -C "$w" rev-parse --path-format=absolute --git-common-dir)")" = "$(realpath "$old/.git")" ] || continue
+		mine+=("$w")
+		[ -z "$(g -C "$w" status --porcelain --untracked-files=no)" ] || keep+=" $w has edits"
+	done
+	if [ -z "$keep" ]; then
+		log "removing $old and its worktrees (older cache layout: $base is the base of every series on $BASE now)"
+		rm -rf "$old" "${mine[@]}"
+	else
+		log "NOTE: $old is unused now (the base is $base); it is left as it holds:" "$keep"
+	fi
 fi
+
+worktree_of "$base" "$patched" || rm -f "$trees/patched.series"
 
 # Re-apply the series only when series/ changed.  A patched tree with edits
 # that are not in series/ is never thrown away.
