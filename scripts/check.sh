@@ -35,6 +35,13 @@ run() { # NAME KTAP CMD...
 	[ $rc -eq 0 ] || failed+=("$name")
 }
 
+# The space a run takes, before and after (README, "Disk").
+disk() {
+	mkdir -p "$CACHE"
+	echo "disk: $(df -P -BG "$CACHE" | awk 'NR == 2 { print $4 }') free under $CACHE, which holds $(du -sh "$CACHE" 2>/dev/null | cut -f1)"
+}
+disk
+
 run lint "$OUTDIR/lint.ktap" "$S/gates/lint.sh"
 run unittest "$OUTDIR/unittest.ktap" python3 "$S/gates/run-unittests.py"
 first=${bases%% *}
@@ -127,6 +134,7 @@ run "gates self-test" "$OUTDIR/7.3/gates-selftest.ktap" env BASE=7.3 "$S/gates/t
 
 echo
 echo "=== summary ($(($(date +%s) - t0))s)"
+disk | sed 's/^/  /'
 awk -F'\t' '{ printf "  %-22s %6ss  %s\n", $1, $2, $3 }' "$OUTDIR/check-timings.tsv"
 for f in "${ktaps[@]}"; do
 	{ grep -h '^not ok' "$f" || true; } | sed "s|^|  ${f#"$OUTDIR"/}: |"
