@@ -41,6 +41,9 @@ disk() {
 	echo "disk: $(df -P -BG "$CACHE" | awk 'NR == 2 { print $4 }') free under $CACHE, which holds $(du -sh "$CACHE" 2>/dev/null | cut -f1)"
 }
 disk
+# A cold run (no trees yet) takes about CHECK_DISK_GIB GiB, measured
+# (README, "Disk"): stop now rather than at the first full write.
+[ -d "$CACHE/trees" ] || need_disk "${CHECK_DISK_GIB:-18}" "a make check from a cold cache"
 
 run lint "$OUTDIR/lint.ktap" "$S/gates/lint.sh"
 run unittest "$OUTDIR/unittest.ktap" python3 "$S/gates/run-unittests.py"
