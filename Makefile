@@ -4,8 +4,10 @@
 #
 #   make              build base and patched kernels, boot both under QEMU
 #                     (emulated SVM) and Bochs (emulated VMX), run the MSR
-#                     selftests and the regression set, print the
-#                     side-by-side table (default base: Debian 7.3)
+#                     selftest and the QEMU check (TESTS=msr vmm), print
+#                     the side-by-side table (default base: Debian 7.3);
+#                     TESTS=all adds the regression set, the fuzzer, the
+#                     stress and the kselftest runner, as make check does
 #   make check        everything CI runs: lint, unit tests, the proof on every
 #                     base, the per-patch gates; ends with "N passed, N failed"
 #   make lint         shellcheck and pyflakes on the bench's scripts
@@ -24,7 +26,8 @@
 #
 # Variables: BASE=6.12 (another Debian linux-source), KERNEL_TREE=/path
 # (your own kvm/queue checkout; KERNEL_REV picks a commit, default HEAD),
-# TESTS=msr (only the MSR test: the quick edit-build-test loop),
+# TESTS=msr (only the MSR test: the quick edit-build-test loop), TESTS=all
+# (every list of the series: what make check runs on each base),
 # VENDOR=svm (QEMU TCG, emulated AMD SVM) or VENDOR=vmx (Bochs, emulated
 # Intel VMX); default both.  SERIES_NAME=series-tsc-deadline: make series,
 # make send and the gates for the second series (its proof: make
@@ -33,7 +36,7 @@
 BASE ?= 7.3
 KERNEL_TREE ?=
 KERNEL_REV ?=
-TESTS ?= msr regression vmm reliability kselftest
+TESTS ?= msr vmm
 VENDOR ?= svm vmx
 export BASE KERNEL_TREE KERNEL_REV TESTS VENDOR SERIES_NAME
 # ROOT=fresh (the default when CI=true): `make check` builds a fresh Debian

@@ -33,6 +33,10 @@ def how_tested(report_dir, source_env):
               "run make, then make series", file=sys.stderr)
         return "How tested\n----------\n\nNOT TESTED YET: run make, then make series."
     r = json.load(open(path))
+    if "regression" not in r.get("roles", {}).get("lists", []):
+        print(f"cover-letter: NOTE: {path} is of a run without the regression "
+              "set (TESTS=all, or make check, runs it): How tested says so",
+              file=sys.stderr)
     vendors = r.get("vendors", ["svm"])
     roles = r.get("roles", {})
     focus = roles.get("focus", [])
@@ -48,8 +52,9 @@ def how_tested(report_dir, source_env):
             + f": the {len(new)} new {' and '.join(focus)} cases "
             + ("fail on the base and pass with the series"
                if ran and all(flips(v) for v in ran) else "DO NOT all fail->pass")
-            + " on each, and the existing cases and the other KVM selftests run "
-            "give the same results on both kernels.")
+            + " on each, and the existing cases"
+            + (" and the other KVM selftests run" if "regression" in roles.get("lists", []) else "")
+            + " give the same results on both kernels.")
     # A test's cover_note, when it passed on patched wherever it ran (and
     # ran somewhere); {METRIC} is the patched value of the first machine
     # that has it.

@@ -379,6 +379,7 @@ def main():
         "new_cases": new_cases,
         # The roles the test lists gave (tests/*.cfg), for the cover letter.
         "roles": {"series": testlist.series_of(all_cfg_tests), "focus": focus,
+                  "lists": sorted(os.path.basename(c)[:-len(".cfg")] for c in a.cfg),
                   "must_pass": also_names,
                   "cover_notes": {t["name"]: t["cover_note"] for t in all_cfg_tests
                                   if t["cover_note"]}},

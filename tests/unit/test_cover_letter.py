@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/mail/cover-letter.py's "How tested" on report.json files written
+here: it says only what the last run ran.  Run: make unittest."""
+import importlib.util
+import json
+import os
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+spec = importlib.util.spec_from_file_location(
+    "cover_letter", os.path.join(TOP, "scripts", "mail", "cover-letter.py"))
+cover_letter = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cover_letter)
+
+
+def report(lists):
+    rows = [{"case": f"new_{i}", "kind": "new",
+             "svm": {"base": "fail", "patched": "pass"},
+             "vmx": {"base": "fail", "patched": "pass"}} for i in range(2)]
+    return {"vendors": ["svm", "vmx"], "table": rows,
+            "roles": {"focus": ["userspace_msr_exit_test"], "lists": lists,
+                      "cover_notes": {}},
+            "runs": {"patched": {"metrics": {}}}, "by_vendor": {}}
+
+
+class HowTested(unittest.TestCase):
+    def how(self, lists):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "report.json"), "w") as f:
+                json.dump(report(lists), f)
+            env = os.path.join(d, "source.env")
+            with open(env, "w") as f:
+                f.write("PKG=linux-source-7.3\nPKG_VERSION=7.3~rc7-1~exp1\n")
+            return " ".join(cover_letter.how_tested(d, env).split())
+
+    def test_full_run_names_the_other_selftests(self):
+        t = self.how(["kselftest", "msr", "regression", "reliability", "vmm"])
+        self.assertIn("the 2 new userspace_msr_exit_test cases fail on the base "
+                      "and pass with the series on each", t)
+        self.assertIn("the existing cases and the other KVM selftests run give "
+                      "the same results", t)
+
+    def test_run_without_regression_set_claims_no_other_selftests(self):
+        t = self.how(["msr", "vmm"])
+        self.assertIn("the existing cases give the same results", t)
+        self.assertNotIn("other KVM selftests", t)
+
+    def test_no_report_says_not_tested(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertIn("NOT TESTED YET", cover_letter.how_tested(d, "/dev/null"))
+
+
+if __name__ == "__main__":
+    unittest.main()
