@@ -212,6 +212,10 @@ ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+	# The build number ("#1" in the version string) too: without it each
+	# rebuild of the same source is a different image, whose recorded VM
+	# runs can't be reused.
+	export KBUILD_BUILD_VERSION=1
 }
 
 # A private apt configuration in DIR (its sources.list, lists and cache
