@@ -43,7 +43,7 @@ disk() {
 disk
 # A cold run (no trees yet) takes about CHECK_DISK_GIB GiB, measured
 # (README, "Disk"): stop now rather than at the first full write.
-[ -d "$CACHE/trees" ] || need_disk "${CHECK_DISK_GIB:-18}" "a make check from a cold cache"
+[ -d "$CACHE/trees" ] || need_disk "${CHECK_DISK_GIB:-20}" "a make check from a cold cache"
 
 run lint "$OUTDIR/lint.ktap" "$S/gates/lint.sh"
 run unittest "$OUTDIR/unittest.ktap" python3 "$S/gates/run-unittests.py"
