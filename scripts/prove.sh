@@ -8,8 +8,9 @@
 #   VENDOR=svm   QEMU TCG -cpu max: emulated AMD SVM (scripts/stages/run-vm.sh)
 #   VENDOR=vmx   Bochs: emulated Intel VMX (scripts/stages/run-bochs.sh)
 #   default      both, "svm vmx"
-# Bochs is single-threaded: on two or more CPUs its base and patched boots
-# run side by side (BOCHS_PARALLEL=0 runs them one after the other).
+# On two or more CPUs each machine's base and patched boots run side by
+# side (VM_PARALLEL=0 runs them one after the other): Bochs is
+# single-threaded, and a QEMU VM is mostly one busy vCPU.
 # Logs: $OUTDIR/$TAG/<vendor>/<base|patched>/console.log.  Every stage is
 # timed into $OUTDIR/$TAG/timings.tsv.
 set -euo pipefail
@@ -75,43 +76,36 @@ done
 # The tests a VM run of VARIANT on VENDOR must fail (the base kernel's:
 # the lists' base_fails and new cases), so that the runners can record an
 # expected base run for reuse at once (scripts/ktap.py recordable).
+# shellcheck disable=SC2317 # called through stage
 expect_fail() { # VENDOR VARIANT
 	[ "$2" = base ] || return 0
 	testlist --vendor "$1" base-fails 2>/dev/null | paste -sd' '
 }
-# These two run through stage.
+# One boot of VARIANT on VENDOR: QEMU (svm) or Bochs (vmx).  Through stage.
 # shellcheck disable=SC2317
-bochs_boot() { # VARIANT: one Bochs boot
-	EXPECT_FAIL=$(expect_fail vmx "$1") "$S/stages/run-bochs.sh" "$(kernel_dir "$1")/bzImage" \
-		"$(cat "$out/vmx/initramfs.path")" "$out/vmx/$1/console.log"
+vm_boot() { # VENDOR VARIANT
+	local runner=run-vm.sh
+	[ "$1" = svm ] || runner=run-bochs.sh
+	EXPECT_FAIL=$(expect_fail "$1" "$2") "$S/stages/$runner" "$(kernel_dir "$2")/bzImage" \
+		"$(cat "$out/$1/initramfs.path")" "$out/$1/$2/console.log"
 }
+# The base and the patched boot at once, one per core, each timed too.
 # shellcheck disable=SC2317
-bochs_side_by_side() { # both at once, each timed too
+side_by_side() { # VENDOR
 	local pids=() rc=0 p var
 	for var in base patched; do
-		STEP=vm-vmx-$var timed "$TAG" "vm-vmx-$var" bochs_boot "$var" &
+		STEP=vm-$1-$var timed "$TAG" "vm-$1-$var" vm_boot "$1" "$var" &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 	return "$rc"
 }
 for v in "${booted[@]}"; do
-	case $v in
-	svm)
-		for var in base patched; do
-			stage "vm-svm-$var" env EXPECT_FAIL="$(expect_fail svm "$var")" \
-				"$S/stages/run-vm.sh" "$(kernel_dir "$var")/bzImage" \
-				"$(cat "$out/svm/initramfs.path")" "$out/svm/$var/console.log"
-		done
-		;;
-	vmx)
-		if [ "${BOCHS_PARALLEL:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
-			stage vm-vmx-both bochs_side_by_side
-		else
-			for var in base patched; do stage "vm-vmx-$var" bochs_boot "$var"; done
-		fi
-		;;
-	esac
+	if [ "${VM_PARALLEL:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
+		stage "vm-$v-both" side_by_side "$v"
+	else
+		for var in base patched; do stage "vm-$v-$var" vm_boot "$v" "$var"; done
+	fi
 done
 runs=()
 for v in "${vendors[@]}"; do
