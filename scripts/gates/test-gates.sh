@@ -38,7 +38,7 @@ cases=(
 	"trailing-whitespace|checkpatch|^\+[^+].*;\$|0,/^+[^+].*;\$/s/;\$/; /"
 	"w1-warning|w1-sparse|^\+static bool kvm_msr_filter_allows\(|s/^+static bool kvm_msr_filter_allows(/+bool kvm_msr_filter_allows(/"
 	"unused-variable|kvm-werror|^\+	u32 index;\$|s/^+\tu32 index;\$/+\tu32 index, bench_unused;/"
-	"unapplicable-hunk|apply|^@@|/^@@/,\${/^ [^ ].*[a-z]/{s/\$/ broken/;:a;n;ba}}"
+	"unapplicable-hunk|apply|^@@|/^@@/,\${/^ [^ ].*[A-Za-z]/{s/\$/ broken/;:a;n;ba}}"
 	"docs-indent|docs|^\+\(KVM_CREATE_IRQCHIP or KVM_CAP_SPLIT_IRQCHIP\), as KVM|0,/^+(KVM_CREATE_IRQCHIP or KVM_CAP_SPLIT_IRQCHIP), as KVM/s/^+(/+    (/"
 	# check-commit-msg.py: what checkpatch doesn't check
 	"subject-prefix|message|^Subject: \[PATCH [^]]*\] KVM: x86: |s/^\(Subject: \[PATCH [^]]*\]\) KVM: x86: /\1 x86\/kvm: /"
