@@ -31,6 +31,14 @@ if [ -n "$icount" ]; then
 else
 	unset VM_ICOUNT
 fi
+# make bench measures: every boot runs (NO_RUN_CACHE=1).  BENCH_REUSE=1
+# (make check) replays a recorded boot of the same kernel, initramfs and
+# command line instead, under -icount only, where a boot's counts come
+# out the same every time (README, "What the series costs").
+reuse=(NO_RUN_CACHE=1)
+if [ -n "${BENCH_REUSE:-}" ] && [ -n "$icount" ]; then
+	reuse=()
+fi
 mkdir -p "$out"
 rm -f "$out"/*.log
 : >"$out/timings.tsv"
@@ -49,7 +57,7 @@ for r in $(seq 1 "$rounds"); do
 	order="base patched"
 	[ $((r % 2)) -eq 1 ] || order="patched base"
 	for v in $order; do
-		NO_RUN_CACHE=1 stage "vm-$v-$r" "$S/stages/run-vm.sh" \
+		stage "vm-$v-$r" env ${reuse[@]+"${reuse[@]}"} "$S/stages/run-vm.sh" \
 			"$(kernel_dir "$v")/bzImage" "$initrd" "$out/$v-$r.log"
 	done
 done
