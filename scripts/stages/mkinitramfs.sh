@@ -100,6 +100,12 @@ sets=$(for c in "$@"; do basename "$c" .cfg; done | paste -sd+)
 machine=${VENDOR:-any}
 prefix=$CACHE/initramfs/$TAG-$variant-${machine// /+}-$sets
 dest=$prefix-$key.cpio
+# The last one of this set, and any named before the machine and the
+# lists were part of the name (TAG-VARIANT-KEY.cpio).
+h='[0-9a-f]'
+for old in "$prefix"-*.cpio "$CACHE/initramfs/$TAG-$variant-"$h$h$h$h$h$h$h$h$h$h$h$h$h$h$h$h.cpio; do
+	[ "$old" = "$dest" ] || rm -f "$old"
+done
 if [ -f "$dest" ]; then
 	echo "$dest"
 	exit 0
@@ -122,8 +128,5 @@ echo "$list" >"$listfile"
 } | awk '!seen[$0]++' >"$spec"
 "$gen" -t 946684800 "$spec" >"$dest.tmp"
 mv "$dest.tmp" "$dest"
-for old in "$prefix"-*.cpio; do
-	[ "$old" = "$dest" ] || [[ ${old#"$prefix"-} == */* ]] || rm -f "$old"
-done
 log "$TAG/$variant: initramfs with ${#files[@]} test binaries, $(du -h "$dest" | cut -f1)"
 echo "$dest"
