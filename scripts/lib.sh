@@ -118,7 +118,8 @@ content_hash() {
 # Per-base tag used in cache and out paths: the base (or tree-NAME for a
 # KERNEL_TREE), plus the series for any but the default one, e.g.
 # 7.3-tsc-deadline for SERIES_NAME=series-tsc-deadline: each series gets
-# its own trees, kernels, runs and reports.
+# its own patched and gate trees, patched kernel and reports; the base
+# tree and base kernel are the base's (root_tag, tree_dir, kernel_dir).
 base_tag() {
 	local tag=$BASE name=${SERIES_NAME:-series}
 	[ -z "${KERNEL_TREE:-}" ] || tag="tree-$(basename "$KERNEL_TREE" .git)"
