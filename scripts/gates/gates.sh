@@ -17,6 +17,9 @@
 #   docs         after a patch touching api.rst, the kernel's own docs
 #                build of it (make SPHINXDIRS=virt htmldocs, Sphinx, about
 #                20 s) reports nothing about api.rst that the base's doesn't
+#   parts        the series' parts (mail/parts.txt, or the series' mail
+#                dir's): each line's patches, applied alone on the base,
+#                apply and build (kvm-werror, and the selftests they touch)
 # Writes $OUTDIR/$TAG/gates.ktap (GATES_KTAP overrides); exits 1 naming the
 # patch and the gate.  GATES="checkpatch w1-sparse ..." runs only those
 # (apply always runs when a later gate needs the tree).
@@ -28,6 +31,7 @@ shopt -s nullglob
 
 TAG=$(base_tag)
 SERIES=${1:-$(series_dir)}
+PARTS_FILE=${PARTS_FILE:-$(mail_dir)/parts.txt}
 base=$(tree_dir base)
 gate=$(tree_dir gate)
 out=$OUTDIR/$TAG/gates
@@ -48,7 +52,7 @@ mapfile -t patches < <(series_patches "$SERIES")
 # A full run whose inputs hash the same as a passed one reuses its verdict.
 gkey=$(content_hash "${patches[@]}" "$0" "$TOP/scripts/lib.sh" \
 	"$TOP/scripts/gates/check-commit-msg.py" "$base/.build/.config" "$TOP/config/kvm-modules.config" \
-	"$(git -C "$base" rev-parse bench-base)")
+	"$(git -C "$base" rev-parse bench-base)" "$PARTS_FILE")
 recorded=$CACHE/gates/$TAG-$gkey.ktap
 if [ "$GATES" = all ] && [ -z "${NO_RUN_CACHE:-}" ] && [ -f "$recorded" ]; then
 	cp "$recorded" "$ktap"
@@ -131,6 +135,33 @@ fi
 # The base's docs messages, from the base tree (the gate tree is the base
 # until the first patch is applied below).
 want docs && docs "$out/base-docs.set"
+# The KVM selftests among TOUCHED (files under tools/testing/selftests/kvm)
+# build in the gate tree, with no warning in those files.
+selftests_gate() { # NAME GATE TOUCHED
+	local name=$1 gate_name=$2 touched=$3 tests sto w
+	tests=$(grep -E '\.c$' <<<"$touched" | grep -vE '/(lib|include)/' |
+		sed -E 's|tools/testing/selftests/kvm/||; s|\.c$||' | tr '\n' ' ' || true)
+	sto=$gate/.build/kselftest/kvm
+	mkdir -p "$sto"
+	make -s -C "$gate" O=.build headers_install >/dev/null 2>&1 || true
+	# shellcheck disable=SC2086 # $tests: a list of names
+	[ -z "$tests" ] || (cd "$sto" && rm -f $tests)
+	kvm_selftests_make "$gate" "$sto" "$gate/.build"
+	# shellcheck disable=SC2086 # $tests: a list of names
+	if "${kvm_st_make[@]}" ${tests:+$(printf "$sto/%s " $tests)} \
+		>"$out/$name.$gate_name" 2>&1; then
+		w=$(grep -F -f <(tr '\n' '\0' <<<"$touched" | xargs -0 -n1 basename 2>/dev/null) \
+			"$out/$name.$gate_name" | grep -m1 'warning:' || true)
+		if [ -z "$w" ]; then
+			result "$name" "$gate_name" ok
+		else
+			result "$name" "$gate_name" fail "$w"
+		fi
+	else
+		result "$name" "$gate_name" fail "$(grep -m1 error "$out/$name.$gate_name")"
+	fi
+}
+
 checkpatch=$base/scripts/checkpatch.pl
 
 n=0
@@ -209,26 +240,7 @@ for p in "${patches[@]}"; do
 
 	touched=$(g -C "$gate" diff --name-only HEAD~1 HEAD -- tools/testing/selftests/kvm)
 	if [ -n "$touched" ] && want selftests; then
-		tests=$(grep -E '\.c$' <<<"$touched" | grep -vE '/(lib|include)/' |
-			sed -E 's|tools/testing/selftests/kvm/||; s|\.c$||' | tr '\n' ' ')
-		sto=$gate/.build/kselftest/kvm
-		mkdir -p "$sto"
-		make -s -C "$gate" O=.build headers_install >/dev/null 2>&1 || true
-		rm -f "${tests[@]/#/$sto/}" 2>/dev/null || true
-		kvm_selftests_make "$gate" "$sto" "$gate/.build"
-		# shellcheck disable=SC2086 # $tests: a list of names
-		if "${kvm_st_make[@]}" ${tests:+$(printf "$sto/%s " $tests)} \
-			>"$out/$name.selftests" 2>&1; then
-			w=$(grep -F -f <(tr '\n' '\0' <<<"$touched" | xargs -0 -n1 basename 2>/dev/null) \
-				"$out/$name.selftests" | grep -m1 'warning:' || true)
-			if [ -z "$w" ]; then
-				result "$name" selftests ok
-			else
-				result "$name" selftests fail "$w"
-			fi
-		else
-			result "$name" selftests fail "$(grep -m1 error "$out/$name.selftests")"
-		fi
+		selftests_gate "$name" selftests "$touched"
 	fi
 
 	if ! want docs || g -C "$gate" diff --quiet HEAD~1 HEAD -- Documentation/virt/kvm/api.rst; then
@@ -243,6 +255,53 @@ for p in "${patches[@]}"; do
 		fi
 	fi
 done
+
+# Patch numbers "1-4 7-9" -> "1 2 3 4 7 8 9".
+expand_numbers() {
+	local w
+	for w in "$@"; do
+		case $w in
+		*-*) seq "${w%-*}" "${w#*-}" ;;
+		*) echo "$w" ;;
+		esac
+	done | tr '\n' ' '
+}
+
+# Each part: its patches alone on the base apply, and KVM (the kvm-werror
+# build) and the selftests they touch build.
+if want parts && [ -f "$PARTS_FILE" ]; then
+	while read -r part spec; do
+		case $part in "" | "#"*) continue ;; esac
+		[[ $spec =~ ^[0-9]+(-[0-9]+)?( [0-9]+(-[0-9]+)?)*$ ]] ||
+			die "$PARTS_FILE: part $part: '$spec' is not a list of patch numbers like 1-4 7-9"
+		name=part-$part
+		log "$TAG: part $part: patches $spec alone on the base"
+		g -C "$gate" checkout -q -f --detach bench-base
+		applied=yes
+		# shellcheck disable=SC2086 # $spec: a list of numbers
+		for n in $(expand_numbers $spec); do
+			p=${patches[$((n - 1))]:-}
+			[ -n "$p" ] || die "$PARTS_FILE: part $part: no patch $n in $SERIES"
+			if ! g -C "$gate" am -q --no-3way "$p" >"$out/$name.am" 2>&1; then
+				g -C "$gate" am --abort >/dev/null 2>&1 || true
+				result "$name" parts fail "patch $n does not apply: $(head -n1 "$out/$name.am")"
+				applied=no
+				break
+			fi
+		done
+		[ $applied = yes ] || continue
+		if ! kvm_werror "$out/$name.werror"; then
+			result "$name" parts fail "arch/x86/kvm: $(grep -m1 -E 'error' "$out/$name.werror")"
+			continue
+		fi
+		touched=$(g -C "$gate" diff --name-only bench-base HEAD -- tools/testing/selftests/kvm)
+		if [ -n "$touched" ]; then
+			selftests_gate "$name" parts "$touched"
+		else
+			result "$name" parts ok
+		fi
+	done <"$PARTS_FILE"
+fi
 
 write_ktap "$ktap" "${results[@]}"
 if [ "$GATES" = all ] && [ ${#failed[@]} -eq 0 ]; then
