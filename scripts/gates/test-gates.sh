@@ -89,7 +89,11 @@ if [ -f "$parts" ]; then
 		read -r _ spec <<<"$l"
 		# shellcheck disable=SC2086 # $spec: a list of numbers
 		mine=$(numbers $spec | sort -n)
-		if [ -z "$shared" ]; then shared=$mine; else shared=$(comm -12 <(echo "$shared") <(echo "$mine") | sort -n); fi
+		if [ -z "$shared" ]; then
+			shared=$mine
+		else
+			shared=$(grep -Fx -f <(echo "$mine") <<<"$shared" || true)
+		fi
 	done
 	[ -n "$shared" ] || die "$parts: the parts share no patch; nothing to leave out"
 	drop=$(tail -n1 <<<"$shared")
