@@ -44,6 +44,21 @@ mapfile -t patches < <(series_patches "$SERIES")
 [ ${#patches[@]} -gt 0 ] || die "no patches in ${SERIES#"$TOP"/}"
 placeholder=$(sed -n '1,/^$/s/^From: //p' "${patches[0]}")
 
+# A passed run whose inputs hash the same (the posting, the send and check
+# scripts, the Cc list, git's version, both trees' commits) is replayed:
+# the same mails would be sent and read the same.  Never with
+# SEND_TEST_MUTATE; NO_RUN_CACHE=1 sends again.
+skey=$(content_hash "$SERIES"/*.patch "$0" "$S/mail/send.sh" "$S/mail/check-mails.py" \
+	"$S/lib.sh" "$(mail_dir)/cc.txt" "$(git --version)" \
+	"$(git -C "$base" rev-parse HEAD)" "$(git -C "$patched" rev-parse HEAD)")
+recorded=$CACHE/send/$TAG-$skey.ktap
+if [ -z "${NO_RUN_CACHE:-}${SEND_TEST_MUTATE:-}" ] && [ -f "$recorded" ]; then
+	mkdir -p "$(dirname "$ktap")"
+	cp "$recorded" "$ktap"
+	log "$TAG: posting, send path and trees unchanged ($skey): reusing the recorded send test; NO_RUN_CACHE=1 sends again"
+	exit 0
+fi
+
 tmp=$(mktemp -d -t test-send.XXXXXX)
 scratch=$tmp/am
 srv=""
@@ -190,3 +205,7 @@ for r in "${results[@]}"; do
 done
 log "$((${#results[@]} - bad)) of ${#results[@]} checks passed in $(($(date +%s) - t0)) s; mails in $recv"
 [ "$bad" -eq 0 ] || die "$bad of ${#results[@]} checks failed (see $ktap)"
+if [ -z "${SEND_TEST_MUTATE:-}" ]; then
+	mkdir -p "$CACHE/send"
+	cp "$ktap" "$recorded"
+fi
