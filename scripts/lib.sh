@@ -265,6 +265,18 @@ series_patches() {
 	find "$1" -maxdepth 1 -name '*.patch' ! -name '*0000-cover-letter.patch' | sort
 }
 
+# Patch numbers as mail/parts.txt writes them, one per line:
+# "1-4 7 9-10" -> 1 2 3 4 7 9 10.
+patch_numbers() { # SPEC...
+	local w
+	for w in "$@"; do
+		case $w in
+		*-*) seq "${w%-*}" "${w#*-}" ;;
+		*) echo "$w" ;;
+		esac
+	done
+}
+
 # What the patched tree is made of: the patches, not the cover letter.
 series_hash() {
 	local p

@@ -256,17 +256,6 @@ for p in "${patches[@]}"; do
 	fi
 done
 
-# Patch numbers "1-4 7-9" -> "1 2 3 4 7 8 9".
-expand_numbers() {
-	local w
-	for w in "$@"; do
-		case $w in
-		*-*) seq "${w%-*}" "${w#*-}" ;;
-		*) echo "$w" ;;
-		esac
-	done | tr '\n' ' '
-}
-
 # Each part: its patches alone on the base apply, and KVM (the kvm-werror
 # build) and the selftests they touch build.
 if want parts && [ -f "$PARTS_FILE" ]; then
@@ -279,7 +268,7 @@ if want parts && [ -f "$PARTS_FILE" ]; then
 		g -C "$gate" checkout -q -f --detach bench-base
 		applied=yes
 		# shellcheck disable=SC2086 # $spec: a list of numbers
-		for n in $(expand_numbers $spec); do
+		for n in $(patch_numbers $spec); do
 			p=${patches[$((n - 1))]:-}
 			[ -n "$p" ] || die "$PARTS_FILE: part $part: no patch $n in $SERIES"
 			if ! g -C "$gate" am -q --no-3way "$p" >"$out/$name.am" 2>&1; then

@@ -76,19 +76,13 @@ done
 # the filter half needing the exit half's helpers).
 parts=$(mail_dir)/parts.txt
 if [ -f "$parts" ]; then
-	numbers() { # SPEC...
-		local w
-		for w in "$@"; do
-			case $w in *-*) seq "${w%-*}" "${w#*-}" ;; *) echo "$w" ;; esac
-		done
-	}
 	mapfile -t lines < <(grep -vE '^[[:space:]]*(#|$)' "$parts")
 	[ ${#lines[@]} -ge 2 ] || die "$parts: fewer than two parts"
 	shared=""
 	for l in "${lines[@]}"; do
 		read -r _ spec <<<"$l"
 		# shellcheck disable=SC2086 # $spec: a list of numbers
-		mine=$(numbers $spec | sort -n)
+		mine=$(patch_numbers $spec | sort -n)
 		if [ -z "$shared" ]; then
 			shared=$mine
 		else
@@ -99,7 +93,7 @@ if [ -f "$parts" ]; then
 	drop=$(tail -n1 <<<"$shared")
 	read -r part spec <<<"${lines[0]}"
 	# shellcheck disable=SC2086 # $spec: a list of numbers
-	keep=$(numbers $spec | grep -vx "$drop" | tr '\n' ' ')
+	keep=$(patch_numbers $spec | grep -vx "$drop" | tr '\n' ' ')
 	d=$tmp/part-missing-patch
 	mkdir -p "$d"
 	printf '%s\t%s\n' "$part" "$keep" >"$d/parts.txt"
