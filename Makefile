@@ -12,7 +12,8 @@
 #                     base, the per-patch gates; ends with "N passed, N failed"
 #   make lint         shellcheck and pyflakes on the bench's scripts
 #   make unittest     the Python unit tests (tests/unit: KTAP parser, report
-#                     checks, test lists) on trimmed real console logs
+#                     checks, test lists, the QEMU check's vCPU knob) on
+#                     trimmed real console logs
 #   make debug        the patched kernel with KASAN, UBSAN, lockdep, kmemleak:
 #                     the MSR test, fuzzer, stress and compat run on it
 #   make bench        what the series costs: patched/base ratios (not in check),
