@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make bench: boot the base and patched kernels of one base in turn,
-# BENCH_ROUNDS times each (default 3; the order alternates every round so
-# that drift on the host hits both alike), run progs/msr_bench in each boot
+# make bench: boot the base and patched kernels of one base, BENCH_ROUNDS
+# times each (default 3; under -icount a round's two boots run side by side,
+# otherwise in turn, the order alternating every round so that drift on
+# the host hits both alike), run progs/msr_bench in each boot
 # and print patched/base ratios with their spread (scripts/report/bench-report.py).
 # Nothing is reused: every boot measures.  Logs: $OUTDIR/<base>/bench/.
 #
@@ -53,15 +54,45 @@ stage kernel-patched "$S/stages/build-kernel.sh" patched
 stage selftests "$S/stages/build-selftests.sh" patched progs/msr_bench
 stage initramfs "$S/stages/mkinitramfs.sh" patched "$cfg" >"$out/initramfs.path"
 initrd=$(cat "$out/initramfs.path")
+# shellcheck disable=SC2317 # called through stage and timed
+bench_boot() { # VARIANT ROUND
+	env ${reuse[@]+"${reuse[@]}"} "$S/stages/run-vm.sh" \
+		"$(kernel_dir "$1")/bzImage" "$initrd" "$out/$1-$2.log"
+}
+# Under -icount QEMU runs every vCPU in one thread, so a bench VM uses one
+# core: a round's two boots run side by side, one per core, each timed too.
+# Their counts don't depend on it (the guest's clock is its instruction
+# count); the host wall time beside them is that of a shared host either
+# way.  BENCH_PARALLEL=0, or the wall-time clock, boots them in turn.
+# shellcheck disable=SC2317
+pair() { # ROUND
+	local pids=() rc=0 p v
+	for v in base patched; do
+		STEP=vm-$v-$1 timed "$STAGE_TAG" "vm-$v-$1" bench_boot "$v" "$1" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	return "$rc"
+}
+parallel=0
+if [ -n "$icount" ] && [ "${BENCH_PARALLEL:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
+	parallel=1
+fi
 for r in $(seq 1 "$rounds"); do
+	if [ $parallel = 1 ]; then
+		stage "vm-pair-$r" pair "$r"
+		continue
+	fi
 	order="base patched"
 	[ $((r % 2)) -eq 1 ] || order="patched base"
 	for v in $order; do
-		stage "vm-$v-$r" env ${reuse[@]+"${reuse[@]}"} "$S/stages/run-vm.sh" \
-			"$(kernel_dir "$v")/bzImage" "$initrd" "$out/$v-$r.log"
+		stage "vm-$v-$r" bench_boot "$v" "$r"
 	done
 done
-python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds" --icount "$icount"
+order=alternating
+[ $parallel = 0 ] || order="base and patched side by side"
+python3 "$S/report/bench-report.py" --tag "$TAG" --dir "$out" --rounds "$rounds" --icount "$icount" \
+	--order "$order"
 
 # Which of the measured paths run different code: the functions' machine
 # code, addresses masked, base against patched.

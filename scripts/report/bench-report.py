@@ -48,6 +48,8 @@ def main():
     ap.add_argument("--tag", required=True)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--rounds", type=int, required=True)
+    ap.add_argument("--order", default="alternating",
+                    help="how a round's two boots ran (bench.sh says)")
     ap.add_argument("--icount", default="",
                     help="the run's QEMU -icount option (empty: wall-clock guest time)")
     a = ap.parse_args()
@@ -107,7 +109,7 @@ def main():
             cvs += f"  {' ' * 16} guest instructions per operation: {ib:.0f} base, {ip:.0f} patched"
         lines.append(cvs)
     n = len(allb)
-    lines.append(f"{a.rounds} boots of each kernel, alternating, {n // a.rounds} samples a boot; "
+    lines.append(f"{a.rounds} boots of each kernel, {a.order}, {n // a.rounds} samples a boot; "
                  f"ratio = patched median / base median")
     if shift is None:
         lines.append("clock: host wall time (guest time follows it under TCG: "
