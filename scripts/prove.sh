@@ -25,7 +25,7 @@ cfgs=()
 # has run nothing else, as in make's default: after the regression set its
 # nested guest stalled in PCI probing, twice in a row on an idle host
 # (README, "Flakiness").
-[ "${TESTS:-all}" != all ] || TESTS="msr vmm regression reliability kselftest"
+[ "${TESTS:-all}" != all ] || TESTS="msr vmm regression reliability kselftest evidence"
 for t in ${TESTS:-}; do
 	[ -f "$TOP/tests/$t.cfg" ] || die "no test list tests/$t.cfg"
 	cfgs+=("$TOP/tests/$t.cfg")
