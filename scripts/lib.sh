@@ -237,9 +237,16 @@ private_apt() { # DIR
 # The KVM selftests' make line, as KVM developers run it, static (the test
 # VM's initramfs has no libc) and through ccache: sets the array kvm_st_make
 # for TREE, selftest output dir OUT and headers installed under HDR.
+# CCACHE_BASEDIR= for the selftests: with a base_dir, ccache gives gcc
+# relative paths, so the targets of the -MD dependency files come out
+# relative ("../../../../.build/kselftest/kvm/x86/hyperv_cpuid.o") while the
+# selftests' Makefile names its targets by the absolute OUTPUT: make never
+# matches them, and a changed selftest header (kvm_util.h) rebuilds nothing
+# that includes it.  Seen: hyperv_cpuid read has_irqchip at a stale offset
+# and failed on both kernels.  Kbuild keeps its own dependency records.
 kvm_selftests_make() { # TREE OUT HDR
 	# shellcheck disable=SC2034 # for the caller
-	kvm_st_make=(make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
+	kvm_st_make=(env CCACHE_BASEDIR= make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
 		OUTPUT="$2" KHDR_INCLUDES="-isystem $3/usr/include"
 		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
 }

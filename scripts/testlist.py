@@ -33,6 +33,9 @@ Roles in the report (scripts/report/report.py), also per test:
                                           #   fail on base and pass patched
     must_pass = yes                       # shown in the table; must pass on
                                           #   base and on patched
+    base_passes = yes                     # must pass on base: one verdict
+                                          #   per machine for all of them (the
+                                          #   regression set), no table rows
     label = vmm                           # the table's last column for the
                                           #   test (default: its first group)
     cover_note = TEXT {METRIC}            # a sentence for the cover letter's
@@ -128,6 +131,7 @@ def load(paths):
                 "base_fails": _yes(path, name, sec, "base_fails"),
                 "focus": _yes(path, name, sec, "focus"),
                 "must_pass": _yes(path, name, sec, "must_pass"),
+                "base_passes": _yes(path, name, sec, "base_passes"),
                 "new_cases": "source" if new_cases == ["source"] else new_cases,
                 "label": sec.get("label", (sec.get("groups", "").split() or [""])[0]),
                 "cover_note": sec.get("cover_note", ""),

@@ -8,6 +8,10 @@ the verdicts, on each machine:
 
   * no panic, oops, BUG, WARN, KASAN or UBSAN report on either console;
   * every test (and test case) that passes on base passes on patched;
+  * the tests marked base_passes (the regression set) pass on base: the
+    base run uses the patched tree's selftest library too, so a series
+    that breaks the library fails them on both kernels, which the rule
+    above can't see;
   * every test case that the series adds (found in the patched tree's
     source and not in the base tree's) fails on base and passes on patched;
   * tests marked base_fails in their .cfg (--cfg) fail on base and pass on
@@ -92,6 +96,18 @@ def regressions(v, b, p):
                             f"{v}: regression: {name}:{c} passes on patched as on base",
                             f"patched: {ps}"))
     return out
+
+
+def base_passes(v, names, b):
+    """Machine V's verdict that the tests NAMES (those marked base_passes
+    that it ran) pass on base (B), or skip themselves (a feature the
+    emulated CPU lacks); None if there are none."""
+    if not names:
+        return None
+    bad = [f"{n}: {b.get(n, {}).get('status', 'missing')}" for n in names
+           if b.get(n, {}).get("status") not in ("pass", "skip")]
+    return (not bad, f"{v}: base: the {len(names)} tests marked base_passes pass or skip",
+            ", ".join(bad))
 
 
 def write_verdicts(out, tag, what, verdicts):
@@ -242,6 +258,11 @@ def main():
                 verdict(f in tests, f"{v}: {var}: {f} ran", "missing from the console log")
 
         verdicts += regressions(v, b, p)
+        if runs["base"]["booted"]:
+            bp = base_passes(v, [t["name"] for t in vendor_tests.values()
+                                 if t["base_passes"] and t["name"] not in skipped_names], b)
+            if bp:
+                verdicts.append(bp)
 
         for f, cases in new_cases.items():
             if f in skipped_names or not booted:

@@ -70,7 +70,8 @@ if [ -n "$kselftest" ]; then
 	inst=$build/kselftest_install
 	rm -rf "$inst"
 	log "$TAG/$variant: kselftest install: make -C tools/testing/selftests TARGETS=kvm install (log: $build/selftests.log)"
-	if ! make -C "$tree/tools/testing/selftests" -j"$(jobs_n)" O="$build" TARGETS=kvm \
+	# CCACHE_BASEDIR= as in kvm_selftests_make (lib.sh): same objects.
+	if ! CCACHE_BASEDIR='' make -C "$tree/tools/testing/selftests" -j"$(jobs_n)" O="$build" TARGETS=kvm \
 		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static \
 		INSTALL_PATH="$inst" install >>"$build/selftests.log" 2>&1; then
 		tail -n 5 "$build/selftests.log" >&2

@@ -193,6 +193,30 @@ class Regression(unittest.TestCase):
                        "patched: missing"), bad)
 
 
+class BasePasses(unittest.TestCase):
+    """report.base_passes: the regression set must pass on base too."""
+    @classmethod
+    def setUpClass(cls):
+        cls.base = ktap.parse_console(fixture("svm-7.3-base.log"))[0]
+
+    def test_passes(self):
+        self.assertEqual(report.base_passes("svm", ["tsc_msrs_test", "monitor_mwait_test"],
+                                            self.base),
+                         (True, "svm: base: the 2 tests marked base_passes pass or skip", ""))
+
+    def test_fails_on_base(self):
+        # userspace_msr_exit_test fails on base (its new cases): a
+        # regression-set test that did would be caught here, not by
+        # report.regressions, which only looks at what passes on base.
+        self.assertEqual(report.base_passes("svm", ["tsc_msrs_test", "userspace_msr_exit_test",
+                                                    "no_such_test"], self.base),
+                         (False, "svm: base: the 3 tests marked base_passes pass or skip",
+                          "userspace_msr_exit_test: fail, no_such_test: missing"))
+
+    def test_none(self):
+        self.assertIsNone(report.base_passes("svm", [], self.base))
+
+
 class Recordable(unittest.TestCase):
     """ktap.recordable: which VM runs the runners record for reuse."""
     RUN = ("KTAP version 1\n1..3\n"

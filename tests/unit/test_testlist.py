@@ -41,6 +41,11 @@ class Lists(unittest.TestCase):
         self.assertEqual(self.by["kselftest_userspace_msr_exit_test"]["label"], "reliability")
         self.assertEqual(self.by["msr_filter_stress"]["label"], "reliability")
 
+    def test_base_passes(self):
+        # The regression set, and only it, must pass on base.
+        regression = {t["name"] for t in testlist.load([cfg("regression")])}
+        self.assertEqual({t["name"] for t in self.tests if t["base_passes"]}, regression)
+
     def test_series(self):
         self.assertEqual(testlist.series_of(self.tests), "series")
         self.assertEqual(testlist.series_of(testlist.load([cfg("regression")])), "")
