@@ -33,9 +33,10 @@ Roles in the report (scripts/report/report.py), also per test:
                                           #   fail on base and pass patched
     must_pass = yes                       # shown in the table; must pass on
                                           #   base and on patched
-    base_passes = yes                     # must pass on base: one verdict
-                                          #   per machine for all of them (the
-                                          #   regression set), no table rows
+    base_passes = yes                     # must pass (or skip) on base: one
+                                          #   verdict per machine for all of
+                                          #   them (the regression set), no
+                                          #   table rows
     label = vmm                           # the table's last column for the
                                           #   test (default: its first group)
     cover_note = TEXT {METRIC}            # a sentence for the cover letter's
