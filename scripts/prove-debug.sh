@@ -5,17 +5,21 @@
 # with the tests of tests/debug.cfg.  Any kernel report on the console, a
 # failed test or a failed metric check fails it.  Stages are timed into
 # $OUTDIR/<base>/debug/timings.tsv; verdicts in .../debug/verdicts.ktap.
+# PROVE_BUILD_ONLY=1 stops after the debug kernel's build, timed into
+# .../debug/build/timings.tsv (make check builds it in the background;
+# scripts/check.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 TAG=$(base_tag)
 STAGE_TAG=$TAG/debug
+[ -z "${PROVE_BUILD_ONLY:-}" ] || STAGE_TAG=$TAG/debug/build
 out=$OUTDIR/$TAG/debug
 S=$TOP/scripts
 cfg=$TOP/tests/debug.cfg
-mkdir -p "$out"
-: >"$out/timings.tsv"
+mkdir -p "$OUTDIR/$STAGE_TAG"
+: >"$OUTDIR/$STAGE_TAG/timings.tsv"
 rm -f "$out/verdicts.ktap"
 
 
@@ -24,6 +28,10 @@ if [ -z "${KERNEL_TREE:-}" ]; then
 fi
 stage trees "$S/stages/prepare-tree.sh"
 stage kernel-debug "$S/stages/build-kernel.sh" patched debug
+if [ -n "${PROVE_BUILD_ONLY:-}" ]; then
+	print_timings "$TAG, debug kernel build only"
+	exit 0
+fi
 mapfile -t files < <(python3 "$S/testlist.py" --tree "$(tree_dir patched)" files "$cfg" | sort -u)
 stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
 GEN_INIT_CPIO=$(tree_dir patched)/.build-debug/usr/gen_init_cpio

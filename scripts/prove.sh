@@ -12,6 +12,10 @@
 # run side by side (VM_PARALLEL=0 runs them one after the other).
 # Logs: $OUTDIR/$TAG/<vendor>/<base|patched>/console.log.  Every stage is
 # timed into $OUTDIR/$TAG/timings.tsv.
+# PROVE_BUILD_ONLY=1 stops after the builds (fetch, trees, kernels,
+# selftests), timed into $OUTDIR/$TAG/build/timings.tsv: make check builds
+# the other bases this way in the background while the first base's test
+# VMs run (scripts/check.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -47,9 +51,10 @@ SERIES=${SERIES:-$(series_dir)}
 export SERIES
 TAG=$(base_tag)
 STAGE_TAG=$TAG
+[ -z "${PROVE_BUILD_ONLY:-}" ] || STAGE_TAG=$TAG/build
 out=$OUTDIR/$TAG
-mkdir -p "$out"
-: >"$out/timings.tsv"
+mkdir -p "$OUTDIR/$STAGE_TAG"
+: >"$OUTDIR/$STAGE_TAG/timings.tsv"
 rm -f "$out/verdicts.ktap"
 t_start=$(date +%s)
 
@@ -68,6 +73,10 @@ if [ ${#files[@]} -gt 0 ]; then
 	stage selftests "$S/stages/build-selftests.sh" patched "${files[@]}"
 else
 	log "selftests: TESTS='${TESTS:-}' runs no selftest: not building them"
+fi
+if [ -n "${PROVE_BUILD_ONLY:-}" ]; then
+	print_timings "$TAG, builds only"
+	exit 0
 fi
 # One initramfs per machine: its own test list.  A machine that runs none
 # of TESTS boots nothing; the report says why (SKIP).

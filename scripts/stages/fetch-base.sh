@@ -15,6 +15,11 @@ apt_dir=$CACHE/apt
 src=$CACHE/src/$BASE
 mkdir -p "$src"
 private_apt "$apt_dir"
+# One fetch at a time on the private index and its sources.list (make
+# check fetches another base in the background while the first one's
+# proof runs): apt's own locks are off here (Debug::NoLocking).
+exec 9>"$apt_dir/fetch.lock"
+flock -n 9 || { log "waiting for another fetch to finish ($apt_dir/fetch.lock)"; flock 9; }
 
 if [ -f "$src/source.env" ] && [ -f "$src/tarball" ]; then
 	log "cached: $(grep '^PKG_VERSION=' "$src/source.env")"
