@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything CI runs: lint, the Python unit tests (tests/unit), then for each base the proof (prove.sh) and the
 # per-patch gates (gates.sh), and on the default base the debug kernel
-# (prove-debug.sh).  Every stage runs even if an earlier one
+# (prove-debug.sh).  The other bases and the debug kernel are built in
+# the background while the first base's VMs run (see "Builds in the
+# background" below).  Every stage runs even if an earlier one
 # failed, so one run shows every finding.  Each stage leaves a KTAP file;
 # the last line counts their results: "N passed, N failed".
 # CHECK_BASES picks the bases (default: "7.3 7.2"; BASE=6.12 works with make, not in check);

@@ -108,9 +108,10 @@ vm_boot() { # VENDOR VARIANT
 		"$(cat "$out/$1/initramfs.path")" "$out/$1/$2/console.log"
 }
 # The base and the patched boot at once, one per core, each timed too:
-# for Bochs, which is single-threaded.  Not for QEMU: its multi-threaded
-# TCG keeps both cores busy with one VM (TESTS=all: 7.2's pair took 318 s
-# side by side, 7.3's 317 s one after the other).
+# for Bochs, which is single-threaded.  Not for QEMU: side by side gave
+# no gain (TESTS=all: 7.2's pair took 318 s side by side, 7.3's 317 s one
+# after the other) and the QEMU check's nested boot overran its limit;
+# make check builds at nice 19 beside them instead (scripts/check.sh).
 # shellcheck disable=SC2317
 side_by_side() { # VENDOR
 	local pids=() rc=0 p var
