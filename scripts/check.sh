@@ -139,7 +139,10 @@ for b in $bases; do
 		printf '%s\t%s\t%s\n' "build BASE=$b" "$(($(date +%s) - t))" "$([ $rc -eq 0 ] && echo ok || echo "fail($rc)")" \
 			>>"$OUTDIR/check-timings.tsv"
 		others=${bases#"$first"}
-		if [ -n "${others// /}$with_debug" ]; then
+		what=()
+		for o in $others; do what+=("BASE=$o"); done
+		[ -z "$with_debug" ] || what+=("the debug kernel")
+		if [ ${#what[@]} -gt 0 ]; then
 			(
 				renice -n 19 -p "$BASHPID" >/dev/null
 				ionice -c 3 -p "$BASHPID"
@@ -150,7 +153,9 @@ for b in $bases; do
 					prebuild "debug BASE=$with_debug" env BASE="$with_debug" PROVE_BUILD_ONLY=1 "$S/prove-debug.sh"
 			) &
 			bg=$!
-			echo "check: building${others:+ BASE=${others# }} ${with_debug:+and the debug kernel }in the background (nice 19; logs: $pre/)"
+			msg=${what[0]}
+			for o in "${what[@]:1}"; do msg+=" and $o"; done
+			echo "check: building $msg in the background (nice 19; logs: $pre/)"
 		fi
 	else
 		await_build "BASE=$b"
