@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared helpers for the bench scripts.  Source it; do not run it.
+# The bench's shell: the helpers every script sources, the shell side of
+# the cache (scripts/kvmbench/cache.py), and the one pipeline that make,
+# make debug and make bench drive (scripts/prove.sh, debug.sh, bench.sh).
+# Source it; don't run it.
 # shellcheck shell=bash
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -7,6 +10,11 @@ CACHE=${CACHE:-$TOP/cache}
 OUTDIR=${OUTDIR:-$TOP/out}
 BASE=${BASE:-7.3}
 STEP=${STEP:-$(basename "$0" .sh)}
+S=$TOP/scripts
+# The base the series are posted on: series/ (not series/<base>/) is its.
+POSTING_BASE=7.3
+export TOP CACHE OUTDIR BASE
+export PYTHONPATH=$S${PYTHONPATH:+:$PYTHONPATH}
 
 # One-line error naming the step, then exit.
 die() {
@@ -18,12 +26,16 @@ log() {
 	echo "[$(date +%H:%M:%S)] $STEP: $*" >&2
 }
 
-# Any command that fails without its own message still names the step,
-# in functions too.
+# Any command that fails without its own message still names the step.
 set -o errtrace
-trap 'rc=$?; [ $rc -eq 0 ] || echo "error: $STEP: failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
+trap 'rc=$?; [ $rc -eq 0 ] || echo "error: $STEP: failed (exit $rc) at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 
-# Record the wall time of a stage in $OUTDIR/<tag>/timings.tsv.
+# The bench's Python: python3 -m kvmbench.MODULE.
+py() {
+	python3 -m "kvmbench.$1" "${@:2}"
+}
+
+# Record the wall time of a command in $OUTDIR/<tag>/timings.tsv.
 # Usage: timed TAG NAME CMD...
 timed() {
 	local tag=$1 name=$2 t0 t1 rc=0
@@ -37,261 +49,22 @@ timed() {
 	return $rc
 }
 
-# One stage of a pipeline: timed into $OUTDIR/$STAGE_TAG/timings.tsv, and
-# if it fails, stop with a line naming it.  Usage: stage NAME CMD...
+# One stage of a pipeline: timed into $OUTDIR/$STAGE_TAG/timings.tsv; if
+# it fails, stop with a line naming it.  Usage: stage NAME CMD...
 stage() {
 	local name=$1
 	shift
 	STEP=$name timed "${STAGE_TAG:?}" "$name" "$@" || die "stage '$name' failed (see above)"
 }
 
-# Print a pipeline's stage times.  Usage: print_timings TITLE
-print_timings() {
+print_timings() { # TITLE
 	echo
 	echo "stage times ($1):"
-	awk -F'\t' '{ printf "  %-16s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
-}
-
-# Wait for a test VM's emulator (PID) under the watchdog below, then stop
-# with a one-line error, also written to the console log, if a test hung or
-# the host's time limit (LIMIT seconds, timeout(1)'s exit 124 or 137) ended
-# it.  Sets vm_rc to the emulator's exit status otherwise.
-# Usage: vm_wait WHAT PID OUTLOG LIMIT SCALE
-vm_wait() {
-	local what=$1 pid=$2 outlog=$3 limit=$4 scale=$5 wd hung tmo
-	vm_rc=0
-	wd=$(vm_watchdog "$pid" "$outlog" "$scale")
-	wait "$pid" || vm_rc=$?
-	read -r hung tmo <<<"$wd"
-	if [ -n "$hung" ]; then
-		echo "# bench: VM hung: test $hung still running 60 s after its ${tmo}s timeout (x$scale for the guest's clock); the guest kernel stopped making progress" >>"$outlog"
-		die "$what hung in test '$hung' (no result 60 s after its ${tmo}s timeout x$scale: the guest's own timeout did not fire); console: $outlog"
-	fi
-	if [ "$vm_rc" -eq 124 ] || [ "$vm_rc" -eq 137 ]; then
-		echo "# bench: host timeout after ${limit}s" >>"$outlog"
-		die "$what did not finish within ${limit}s; console: $outlog"
-	fi
-}
-
-# Watch a test VM until its process (PID) exits, through its console (LOG).
-# vm/init prints "# bench: start NAME timeout=T" before each test and kills
-# it after T seconds.  A test still running a minute after that means the
-# guest kernel itself is stuck: stop the VM and print "NAME T", rather than
-# wait for the whole boot's limit.  SCALE (default 1): wall seconds per
-# guest second, for a machine whose guest clock runs slower than the host's.
-# Usage: hung=$(vm_watchdog PID LOG [SCALE])
-vm_watchdog() {
-	local qpid=$1 outlog=$2 scale=${3:-1}
-	local started="" t_start=0 last n name tmo
-	while kill -0 "$qpid" 2>/dev/null; do
-		sleep 5
-		last=$(grep -a '^# bench: start ' "$outlog" 2>/dev/null | tail -n 1 || true)
-		n=$(grep -ac '^# bench: start ' "$outlog" 2>/dev/null || true)
-		if [ "$n:$last" != "$started" ]; then
-			started="$n:$last"
-			t_start=$(date +%s)
-			continue
-		fi
-		[ -n "$last" ] || continue
-		name=$(sed -E 's/^# bench: start (\S+) timeout=.*/\1/' <<<"$last")
-		tmo=$(sed -E 's/.*timeout=([0-9]+).*/\1/' <<<"$last")
-		# finished (this try): as many results as starts
-		[ "$(grep -ac "^# bench: $name exit=" "$outlog" || true)" -lt \
-			"$(grep -ac "^# bench: start $name " "$outlog" || true)" ] || continue
-		if [ $(($(date +%s) - t_start)) -gt $((tmo * scale + 60)) ]; then
-			kill "$qpid" 2>/dev/null || true
-			pkill -P "$qpid" 2>/dev/null || true
-			echo "$name $tmo"
-			return 0
-		fi
-	done
-}
-
-# sha256 of a list of files and strings, to key caches on content.
-content_hash() {
-	local f
-	for f in "$@"; do
-		if [ -f "$f" ]; then sha256sum <"$f"; else echo "$f"; fi
-	done | sha256sum | cut -c1-16
-}
-
-# Per-base tag used in cache and out paths: the base (or tree-NAME for a
-# KERNEL_TREE), plus the series for any but the default one, e.g.
-# 7.3-tsc-deadline for SERIES_NAME=series-tsc-deadline: each series gets
-# its own patched and gate trees, patched kernel and reports; the base
-# tree and base kernel are the base's (root_tag, tree_dir, kernel_dir).
-base_tag() {
-	local tag=$BASE name=${SERIES_NAME:-series}
-	[ -z "${KERNEL_TREE:-}" ] || tag="tree-$(basename "$KERNEL_TREE" .git)"
-	[ "$name" = series ] || tag="$tag-${name#series-}"
-	echo "$tag"
-}
-
-# The tag of the base alone, whatever the series: its base tree and base
-# kernel are shared by every series on it.
-root_tag() {
-	SERIES_NAME=series base_tag
-}
-
-# A tree of the current base and series: base (the base's, shared by all
-# its series), patched or gate (the series').
-tree_dir() { # VARIANT
-	case $1 in
-	base) echo "$CACHE/trees/$(root_tag)/base" ;;
-	*) echo "$CACHE/trees/$(base_tag)/$1" ;;
-	esac
-}
-
-# Where the kernel of VARIANT (base, patched, patched-debug, ...) is kept:
-# the base kernel is the base's, shared like its tree.
-kernel_dir() { # VARIANT
-	case $1 in
-	base | base-*) echo "$CACHE/kernels/$(root_tag)/$1" ;;
-	*) echo "$CACHE/kernels/$(base_tag)/$1" ;;
-	esac
-}
-
-# The paths a bench tree leaves out of its checkout (git sparse-checkout;
-# the commit keeps them): amdgpu's register headers, 493 MiB of 7.3's 1.6
-# GiB, that nothing the bench builds includes.  A build that needed one
-# would fail on the missing header, never silently differ.
-SPARSE_OUT=(/drivers/gpu/drm/amd/include/asic_reg/)
-
-# Leave SPARSE_OUT out of the checkout of the repo (and the worktrees made
-# from it afterwards) at DIR.
-sparse_tree() { # DIR
-	local want have
-	want=$(printf '%s\n' '/*' "${SPARSE_OUT[@]/#/!}")
-	have=$(g -C "$1" sparse-checkout list 2>/dev/null || true)
-	[ "$want" != "$have" ] || return 0
-	g -C "$1" sparse-checkout set --no-cone '/*' "${SPARSE_OUT[@]/#/!}"
-}
-
-# Make DIR a worktree of the base tree BASE at bench-base, unless it is
-# one; returns 1 if it made it.  A DIR of an older cache layout (a worktree
-# of a base repo of its own) is made again, unless it has edits.
-worktree_of() { # BASE DIR
-	local common
-	if [ -e "$2" ]; then
-		common=$(g -C "$2" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo none)
-		[ "$(realpath -m "$common")" != "$(realpath -m "$1/.git")" ] || return 0
-		[ -z "$(g -C "$2" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
-			die "$2 is not a worktree of $1 and has edits: save them, then remove it"
-		log "$2 is not a worktree of $1 (older cache layout): making it again"
-		rm -rf "$2"
-	fi
-	g -C "$1" worktree prune
-	need_disk 2 "the tree $2"
-	g -C "$1" worktree add -q --detach "$2" bench-base
-	return 1
-}
-
-# Stop with a one-line error unless the file system of $CACHE has GIB GiB
-# free for WHAT.  The figures the callers give are measured (README, "Disk").
-need_disk() { # GIB WHAT
-	local avail
-	mkdir -p "$CACHE"
-	avail=$(df -P -BG "$CACHE" | awk 'NR == 2 { sub(/G$/, "", $4); print $4 }')
-	[ "$avail" -ge "$1" ] ||
-		die "not enough disk for $2: it needs about $1 GiB free under $CACHE, $avail GiB are (df); free space there or point CACHE= at a larger file system"
-}
-
-# Where a series' mail files live (cover-letter.txt, cc.txt): mail/ for the
-# default series, mail/$SERIES_NAME/ for another.
-mail_dir() {
-	local name=${SERIES_NAME:-series}
-	if [ "$name" = series ]; then echo "$TOP/mail"; else echo "$TOP/mail/$name"; fi
-}
-
-# git without hooks or detached-HEAD advice, for the bench's own trees.
-g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
-
-# The build environment of every kernel and selftest build: one ccache in
-# $CACHE (shared between the trees, paths relative to $CACHE), and fixed
-# build stamps so that base and patched objects can match.
-ccache_env() {
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
-	# The build number ("#1" in the version string) too: without it each
-	# rebuild of the same source is a different image, whose recorded VM
-	# runs can't be reused.
-	export KBUILD_BUILD_VERSION=1
-}
-
-# A private apt configuration in DIR (its sources.list, lists and cache
-# there; the system's apt setup is never touched): sets the array aptopt,
-# the options to give apt-get and apt-cache.  Check-Valid-Until=false: the
-# registry may serve a snapshot whose Release files are past their
-# Valid-Until (seen: sid and experimental, 19 days past, in a fresh Debian
-# root without this machine's apt settings); signatures are still checked.
-private_apt() { # DIR
-	mkdir -p "$1/lists/partial" "$1/cache/archives/partial"
-	# shellcheck disable=SC2034 # for the caller
-	aptopt=(-o Acquire::Check-Valid-Until=false
-		-o "Dir::Etc::sourcelist=$1/sources.list" -o Dir::Etc::sourceparts=-
-		-o "Dir::State::Lists=$1/lists" -o "Dir::Cache=$1/cache"
-		-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-}
-
-# The KVM selftests' make line, as KVM developers run it, static (the test
-# VM's initramfs has no libc) and through ccache: sets the array kvm_st_make
-# for TREE, selftest output dir OUT and headers installed under HDR.
-# CCACHE_BASEDIR= for the selftests: with a base_dir, ccache gives gcc
-# relative paths, so the targets of the -MD dependency files come out
-# relative ("../../../../.build/kselftest/kvm/x86/hyperv_cpuid.o") while the
-# selftests' Makefile names its targets by the absolute OUTPUT: make never
-# matches them, and a changed selftest header (kvm_util.h) rebuilds nothing
-# that includes it.  Seen: hyperv_cpuid read has_irqchip at a stale offset
-# and failed on both kernels.  Kbuild keeps its own dependency records.
-kvm_selftests_make() { # TREE OUT HDR
-	# shellcheck disable=SC2034 # for the caller
-	kvm_st_make=(env CCACHE_BASEDIR= make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
-		OUTPUT="$2" KHDR_INCLUDES="-isystem $3/usr/include"
-		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
-}
-
-jobs_n() {
-	nproc
-}
-
-# The series applied on top of a base: $SERIES_NAME/ (default series/; the
-# test lists' "series" key names others) for the default base,
-# $SERIES_NAME/<base>/ where a backport lives.
-series_dir() {
-	local name=${SERIES_NAME:-series}
-	if [ -d "$TOP/$name/$BASE" ] && [ -z "${KERNEL_TREE:-}" ]; then
-		echo "$TOP/$name/$BASE"
-	else
-		echo "$TOP/$name"
-	fi
-}
-
-# The patches of a series directory, in order, without the cover letter.
-series_patches() {
-	find "$1" -maxdepth 1 -name '*.patch' ! -name '*0000-cover-letter.patch' | sort
-}
-
-# Patch numbers as mail/parts.txt writes them, one per line:
-# "1-4 7 9-10" -> 1 2 3 4 7 9 10.
-patch_numbers() { # SPEC...
-	local w
-	for w in "$@"; do
-		case $w in
-		*-*) seq "${w%-*}" "${w#*-}" ;;
-		*) echo "$w" ;;
-		esac
-	done
-}
-
-# What the patched tree is made of: the patches, not the cover letter.
-series_hash() {
-	local p
-	series_patches "$1" | while read -r p; do sha256sum <"$p"; done | sha256sum | cut -c1-16
+	awk -F'\t' '{ printf "  %-18s %7.1fs  %s\n", $1, $2, $3 }' "$OUTDIR/$STAGE_TAG/timings.tsv"
 }
 
 # Write a KTAP file: one result per argument, "ok DESC" or "not ok DESC".
-write_ktap() {
+write_ktap() { # FILE RESULT...
 	local file=$1 i=0 r
 	shift
 	{
@@ -305,4 +78,303 @@ write_ktap() {
 			esac
 		done
 	} >"$file"
+}
+
+# ---- the cache (docs/caching.md) ----------------------------------------
+# cache_get KIND SLOT WHAT INPUT...: look up an entry keyed on the INPUTs
+# (LABEL=@FILE or LABEL=TEXT), the calling script and this file.  Returns
+# 0 if it holds one (the reuse line printed), 1 if not; CACHE_ENTRY is the
+# entry's directory either way.  cache_put FILE... stores after a miss.
+cache_get() {
+	local kind=$1 slot=$2 what=$3 rc=0
+	shift 3
+	CACHE_ENTRY=$(py cache get --script "$(realpath "$0")" --slot "$slot" --what "$what" \
+		"$kind" "lib=@$S/lib.sh" "$@") || rc=$?
+	[ $rc -le 1 ] || die "cache lookup of $kind failed"
+	return $rc
+}
+cache_put() {
+	py cache put "$CACHE_ENTRY" "$@" || die "cache: could not store $CACHE_ENTRY"
+}
+
+# ---- bases, series, trees ------------------------------------------------
+# The base's tag: BASE, or tree-NAME for a KERNEL_TREE.
+base_tag() {
+	if [ -n "${KERNEL_TREE:-}" ]; then echo "tree-$(basename "$KERNEL_TREE" .git)"; else echo "$BASE"; fi
+}
+
+# The tag of a base and series, in cache/ and out/ paths: 7.3 for series/,
+# 7.3-tsc-deadline for series-tsc-deadline/, 7.3-main+tsc-deadline for both.
+series_tag() { # NAME...
+	local t="" n
+	if [ "$*" = series ]; then
+		base_tag
+		return
+	fi
+	for n in "$@"; do
+		n=${n#series-}
+		[ "$n" != series ] || n=main
+		t+=${t:++}$n
+	done
+	echo "$(base_tag)-$t"
+}
+
+# The patches of a series for BASE: NAME/BASE/ where a copy lives,
+# NAME/ on the posting base or a KERNEL_TREE.
+series_dir() { # NAME
+	if [ -z "${KERNEL_TREE:-}" ] && [ -d "$TOP/$1/$BASE" ]; then
+		echo "$TOP/$1/$BASE"
+	elif [ -n "${KERNEL_TREE:-}" ] || [ "$BASE" = "$POSTING_BASE" ]; then
+		echo "$TOP/$1"
+	else
+		die "$1/ has no copy for BASE=$BASE (it would be $1/$BASE/)"
+	fi
+}
+
+# The one series a script works on (gates, send, make series): sets
+# SNAME (SERIES_NAME, default series), its TAG and its SERIES directory.
+series_env() {
+	# shellcheck disable=SC2034 # for the caller
+	SNAME=${SERIES_NAME:-series}
+	TAG=$(series_tag "$SNAME")
+	# shellcheck disable=SC2034 # for the caller
+	SERIES=$(series_dir "$SNAME")
+}
+
+# Cache inputs for numbered files: LABEL1=@FILE1 LABEL2=@FILE2 ...
+numbered_inputs() { # LABEL FILE...
+	local label=$1 n=0 f
+	shift
+	for f in "$@"; do
+		n=$((n + 1))
+		echo "$label$n=@$f"
+	done
+}
+
+# The patches of a series directory, in order, without the cover letter.
+series_patches() { # DIR
+	find "$1" -maxdepth 1 -name '*.patch' ! -name '*0000-cover-letter.patch' | sort
+}
+
+# A tree: base (the base's, shared by its series) or patched and gate (the
+# series', under TAG).
+tree_dir() { # VARIANT [TAG]
+	case $1 in
+	base) echo "$CACHE/trees/$(base_tag)/base" ;;
+	*) echo "$CACHE/trees/${2:-${TAG:?}}/$1" ;;
+	esac
+}
+
+# Where a kernel of a tag is kept: the base kernel is the base's.
+kernel_dir() { # VARIANT [TAG]
+	case $1 in
+	base | base-*) echo "$CACHE/kernels/$(base_tag)/$1" ;;
+	*) echo "$CACHE/kernels/${2:-${TAG:?}}/$1" ;;
+	esac
+}
+
+# What a tree's source is, as cache inputs: its commit, its edits, and its
+# untracked regular files (build directories .build* aside).  Dies rather
+# than give a partial answer: a weak key would replay a stale result.
+tree_state() { # TREE
+	local commit edits untracked
+	commit=$(g -C "$1" rev-parse HEAD) || die "not a git tree: $1"
+	edits=$(g -C "$1" diff HEAD | sha256sum) || die "git diff failed in $1"
+	untracked=$(g -C "$1" ls-files -o -z --exclude='/.build*/' |
+		(cd "$1" && while IFS= read -r -d '' f; do
+			[ ! -f "$f" ] || [ -L "$f" ] || sha256sum "$f" || exit 1
+		done) | sha256sum) || die "cannot hash the untracked files of $1"
+	echo "commit=$commit"
+	echo "edits=${edits%% *}"
+	echo "untracked=${untracked%% *}"
+}
+
+# Where a series' mail files are: mail/ for series/, mail/NAME/ for others.
+mail_dir() { # NAME
+	if [ "$1" = series ]; then echo "$TOP/mail"; else echo "$TOP/mail/$1"; fi
+}
+
+# git without hooks or detached-HEAD advice, for the bench's own trees.
+g() { git -c advice.detachedHead=false -c core.hooksPath=/dev/null "$@"; }
+
+# Stop unless the file system of $CACHE has GIB GiB free for WHAT.
+need_disk() { # GIB WHAT
+	local avail
+	mkdir -p "$CACHE"
+	avail=$(df -P -BG "$CACHE" | awk 'NR == 2 { sub(/G$/, "", $4); print $4 }')
+	[ "$avail" -ge "$1" ] ||
+		die "not enough disk for $2: it needs about $1 GiB free under $CACHE, $avail GiB are (df); free space there or point CACHE= at a larger file system"
+}
+
+jobs_n() { nproc; }
+
+# The environment of every kernel and selftest build: one ccache (paths
+# relative to $CACHE, so trees at the same place under another CACHE share
+# it), and fixed build stamps, so that the same source gives the same image.
+ccache_env() {
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
+	export KBUILD_BUILD_VERSION=1
+}
+
+# Configure a kernel build directory: tinyconfig plus FRAGMENTs; again only
+# when the fragments changed.  A symbol this tree's Kconfig doesn't know is
+# named and skipped; one it knows but turned off is an error.
+kernel_config() { # TREE BUILDDIR FRAGMENT...
+	local tree=$1 bdir=$2 build=$1/$2 h l sym missing="" unknown=""
+	shift 2
+	h=$(cat "$@" | sha256sum)
+	[ "$(cat "$build/.bench-fragments" 2>/dev/null)" != "$h" ] || [ ! -f "$build/.config" ] || return 0
+	log "configuring $build (tinyconfig + ${*#"$TOP"/})"
+	mkdir -p "$build"
+	make -s -C "$tree" O="$bdir" tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$@" >/dev/null
+	make -s -C "$tree" O="$bdir" olddefconfig
+	while read -r l; do
+		sym=${l%%=*}
+		grep -qx "$l" "$build/.config" && continue
+		if g -C "$tree" grep -qE "^(menu)?config ${sym#CONFIG_}\$" -- '*Kconfig*'; then
+			missing+=" $sym"
+		else
+			unknown+=" $sym"
+		fi
+	done < <(cat "$@" | grep '^CONFIG_')
+	[ -z "$missing" ] || die "kconfig dropped:$missing (a dependency is off; docs/kernel-config.md)"
+	[ -z "$unknown" ] || log "not in this tree's Kconfig, skipped:$unknown"
+	echo "$h" >"$build/.bench-fragments"
+}
+
+# The KVM selftests' make line, static (the initramfs has no libc), through
+# ccache: sets the array kvm_st_make for TREE, output OUT, headers in HDR.
+# CCACHE_BASEDIR= here: with a base dir the -MD dependency files name
+# relative targets that the selftests' Makefile (absolute OUTPUT) never
+# matches, and a changed selftest header rebuilds nothing.
+kvm_selftests_make() { # TREE OUT HDR
+	# shellcheck disable=SC2034 # for the caller
+	kvm_st_make=(env CCACHE_BASEDIR= make -C "$1/tools/testing/selftests/kvm" -j"$(jobs_n)"
+		OUTPUT="$2" KHDR_INCLUDES="-isystem $3/usr/include"
+		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static)
+}
+
+# A private apt configuration in DIR (the system's is never touched): sets
+# the array aptopt.  Check-Valid-Until=false: the registry may serve
+# snapshots past their Valid-Until; signatures are still checked.
+private_apt() { # DIR
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial"
+	# shellcheck disable=SC2034 # for the caller
+	aptopt=(-o Acquire::Check-Valid-Until=false
+		-o "Dir::Etc::sourcelist=$1/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$1/lists" -o "Dir::Cache=$1/cache"
+		-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+}
+
+# ---- the pipeline --------------------------------------------------------
+# make (prove.sh), make debug (debug.sh) and make bench (bench.sh) are this
+# pipeline with other kernels, lists and reports:
+#   pipeline_init WHAT CFG...   the series the lists judge, TAG, OUT
+#   pipeline_sources            fetch (Debian's tarball) and the trees
+#   pipeline_kernel VARIANT [debug]
+#   pipeline_plan VENDOR...     the plan (kvmbench.plan): lists, limits
+#   pipeline_selftests          the selftests and programs the plan names
+#   pipeline_initramfs VENDOR   the initramfs of a machine's list
+#   pipeline_boot VENDOR VARIANT CONSOLE [BOOT_ARGS...]
+#   pipeline_boot_pair VENDOR NAME CONSOLE_DIR [BOOT_ARGS...]
+# Every stage is timed into $OUTDIR/$STAGE_TAG/timings.tsv; a failed stage
+# stops the run with a line naming it.
+
+pipeline_init() { # WHAT CFG...
+	local what=$1
+	shift
+	CFGS=("$@")
+	local c
+	for c in "${CFGS[@]}"; do [ -f "$c" ] || die "no test list $c"; done
+	SERIES_NAMES=()
+	mapfile -t SERIES_NAMES < <(py plan series "${CFGS[@]}" || echo "!error")
+	[ "${SERIES_NAMES[*]}" != "!error" ] || die "cannot read the test lists' series"
+	[ ${#SERIES_NAMES[@]} -gt 0 ] || SERIES_NAMES=(series)
+	TAG=$(series_tag "${SERIES_NAMES[@]}")
+	export TAG
+	OUT=$OUTDIR/$TAG${what:+/$what}
+	STAGE_TAG=${OUT#"$OUTDIR"/}
+	[ -z "${BUILD_ONLY:-}" ] || STAGE_TAG+=/build
+	mkdir -p "$OUTDIR/$STAGE_TAG"
+	: >"$OUTDIR/$STAGE_TAG/timings.tsv"
+	rm -f "$OUT/verdicts.ktap"
+	# shellcheck disable=SC2034 # for the caller
+	T_START=$(date +%s)
+}
+
+pipeline_sources() {
+	[ -n "${KERNEL_TREE:-}" ] || stage fetch "$S/stages/fetch.sh"
+	stage trees "$S/stages/trees.sh" --ktap "$OUT/apply.ktap" "${SERIES_NAMES[@]}"
+}
+
+pipeline_kernel() { # VARIANT [debug]
+	stage "kernel-$1${2:+-$2}" "$S/stages/kernel.sh" "$@"
+}
+
+pipeline_plan() { # VENDOR...
+	stage plan py plan make --out "$OUT/plan" --vendors "$*" \
+		--tree "$(tree_dir patched)" --base-tree "$(tree_dir base)" "${CFGS[@]}"
+	# shellcheck source=/dev/null
+	. "$OUT/plan/plan.env"
+}
+
+pipeline_selftests() {
+	if [ ${#PLAN_FILES[@]} -gt 0 ]; then
+		stage selftests "$S/stages/selftests.sh" "${PLAN_FILES[@]}"
+	fi
+}
+
+pipeline_initramfs() { # VENDOR
+	local v=$1 list=PLAN_LISTS_$1 vmm=PLAN_NEEDS_VMM_$1 ksft=PLAN_KSELFTEST_$1
+	mkdir -p "$OUT/$v"
+	stage "initramfs-$v" "$S/stages/initramfs.sh" --list "$OUT/plan/$v.list" --name "$TAG-$v-${!list}" \
+		${!vmm:+--vmm} ${!ksft:+--kselftest "${!ksft}"} --out "$OUT/$v/initramfs.path"
+}
+
+# One boot: VARIANT's kernel (base, patched, patched-debug) on VENDOR.
+pipeline_boot() { # VENDOR VARIANT CONSOLE [BOOT_ARGS...]
+	local v=$1 var=$2 console=$3 limit=PLAN_LIMIT_$1 expect=PLAN_EXPECT_FAIL_$1
+	shift 3
+	local e=""
+	[ "$var" != base ] || e=${!expect}
+	py boot --vendor "$v" --kernel "$(kernel_dir "$var")/bzImage" \
+		--initrd "$(cat "$OUT/$v/initramfs.path")" --console "$console" \
+		--limit "${!limit}" --expect-fail "$e" --slot "$TAG/$v/$var" "$@"
+}
+
+# The base and the patched boot of VENDOR at once, one per core (Bochs,
+# and QEMU under -icount, run one thread each), each timed as
+# boot-VENDOR-VARIANT[-NAME]; consoles DIR/VARIANT/console.log.  Side by
+# side only with two cores and PARALLEL (default 1); else one after the
+# other.
+pipeline_boot_pair() { # VENDOR NAME DIR PARALLEL [BOOT_ARGS...]
+	local v=$1 name=$2 dir=$3 par=$4 pids=() rc=0 p var
+	shift 4
+	if [ "$par" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+		for var in base patched; do
+			STEP=boot-$v-$var$name timed "$STAGE_TAG" "boot-$v-$var$name" \
+				pipeline_boot "$v" "$var" "$dir/$var/console.log" "$@" &
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p" || rc=1; done
+		[ $rc -eq 0 ] || die "stage 'boot-$v$name' failed (see above)"
+	else
+		for var in base patched; do
+			stage "boot-$v-$var$name" pipeline_boot "$v" "$var" "$dir/$var/console.log" "$@"
+		done
+	fi
+}
+
+# What the base is, for the last line of a run.
+pipeline_source_line() {
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		echo "base: $KERNEL_TREE at $(git -C "$(tree_dir base)" rev-parse --short=12 HEAD)"
+	else
+		# shellcheck source=/dev/null
+		. "$CACHE/src/$BASE/source.env"
+		echo "base: $PKG $PKG_VERSION, tarball sha256 $TARBALL_SHA256${PIN_NOTE:+ ($PIN_NOTE)}"
+	fi
 }

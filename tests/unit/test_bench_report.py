@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""scripts/report/bench-report.py on make bench console logs written here
-(the KTAP part of a real one).  Run: make unittest."""
+"""kvmbench.bench_report on make bench consoles written here (the KTAP
+part of a real one).  Run: make unittest."""
 import json
 import os
 import subprocess
@@ -8,9 +8,6 @@ import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-REPORT = os.path.join(TOP, "scripts", "report", "bench-report.py")
 
 # Calls per guest second, per benchmark and kernel (each rep the same).
 RATES = {"base": {"set_filter": 20000.0, "set_filter_deny": 20000.0,
@@ -30,7 +27,7 @@ def console(rates):
 
 class BenchReport(unittest.TestCase):
     def run_report(self, d, *extra):
-        return subprocess.run([sys.executable, REPORT, "--tag", "t", "--dir", d,
+        return subprocess.run([sys.executable, "-m", "kvmbench.bench_report", "--tag", "t", "--dir", d,
                                "--rounds", "2", *extra],
                               capture_output=True, text=True)
 
@@ -39,11 +36,12 @@ class BenchReport(unittest.TestCase):
         d = self.tmp.name
         for v in RATES:
             for r in (1, 2):
-                with open(os.path.join(d, f"{v}-{r}.log"), "w") as f:
+                os.makedirs(os.path.join(d, f"round-{r}", v))
+                with open(os.path.join(d, f"round-{r}", v, "console.log"), "w") as f:
                     f.write(console(RATES[v]))
         with open(os.path.join(d, "timings.tsv"), "w") as f:
-            f.write("initramfs\t0.4\tok\nvm-base-1\t91.5\tok\nvm-patched-1\t90.0\tok\n"
-                    "vm-patched-2\t92.0\tok\nvm-base-2\t93.0\tok\n")
+            f.write("initramfs-svm\t0.4\tok\nboot-svm-base-1\t91.5\tok\nboot-svm-patched-1\t90.0\tok\n"
+                    "boot-svm-patched-2\t92.0\tok\nboot-svm-base-2\t93.0\tok\n")
 
     def tearDown(self):
         self.tmp.cleanup()

@@ -1,18 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
-"""scripts/mail/cover-letter.py's "How tested" on report.json files written
-here: it says only what the last run ran.  Run: make unittest."""
-import importlib.util
+"""kvmbench.cover_letter's "How tested" on report.json files written here:
+it says only what the last run ran.  Run: make unittest."""
 import json
 import os
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-spec = importlib.util.spec_from_file_location(
-    "cover_letter", os.path.join(TOP, "scripts", "mail", "cover-letter.py"))
-cover_letter = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cover_letter)
+from kvmbench import cover_letter
 
 
 def report(lists):
@@ -20,9 +14,10 @@ def report(lists):
              "svm": {"base": "fail", "patched": "pass"},
              "vmx": {"base": "fail", "patched": "pass"}} for i in range(2)]
     return {"vendors": ["svm", "vmx"], "table": rows,
-            "roles": {"focus": ["userspace_msr_exit_test"], "lists": lists,
-                      "cover_notes": {}},
-            "runs": {"patched": {"metrics": {}}}, "by_vendor": {}}
+            "source": {"PKG": "linux-source-7.3", "PKG_VERSION": "7.3~rc7-1~exp1"},
+            "plan": {"lists": lists, "tests": {"userspace_msr_exit_test": {"focus": True,
+                                                                           "cover_note": ""}}},
+            "by_vendor": {}}
 
 
 class HowTested(unittest.TestCase):
@@ -30,10 +25,7 @@ class HowTested(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "report.json"), "w") as f:
                 json.dump(report(lists), f)
-            env = os.path.join(d, "source.env")
-            with open(env, "w") as f:
-                f.write("PKG=linux-source-7.3\nPKG_VERSION=7.3~rc7-1~exp1\n")
-            return " ".join(cover_letter.how_tested(d, env).split())
+            return " ".join(cover_letter.how_tested(d).split())
 
     def test_full_run_names_the_other_selftests(self):
         t = self.how(["kselftest", "msr", "regression", "reliability", "vmm"])
@@ -49,7 +41,7 @@ class HowTested(unittest.TestCase):
 
     def test_no_report_says_not_tested(self):
         with tempfile.TemporaryDirectory() as d:
-            self.assertIn("NOT TESTED YET", cover_letter.how_tested(d, "/dev/null"))
+            self.assertIn("NOT TESTED YET", cover_letter.how_tested(d))
 
 
 if __name__ == "__main__":

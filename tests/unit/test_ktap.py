@@ -1,19 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
-"""scripts/ktap.py and report.py's checks on trimmed real console logs
-(fixtures/, see fixtures/make-fixtures.sh).  Run: make unittest, or
-python3 -m unittest discover -s tests/unit from the top."""
+"""kvmbench.ktap and the report's checks on trimmed real console logs
+(fixtures/, see fixtures/make-fixtures.sh).  Run: make unittest."""
 import os
 import re
-import sys
 import tempfile
 import unittest
 
+from kvmbench import ktap, plan, report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(TOP, "scripts"))
-sys.path.insert(0, os.path.join(TOP, "scripts", "report"))
-import ktap  # noqa: E402
-import report  # noqa: E402
 
 
 def fixture(name):
@@ -217,46 +212,8 @@ class BasePasses(unittest.TestCase):
         self.assertIsNone(report.base_passes("svm", [], self.base))
 
 
-class Recordable(unittest.TestCase):
-    """ktap.recordable: which VM runs the runners record for reuse."""
-    RUN = ("KTAP version 1\n1..3\n"
-           "# bench: start a timeout=10\n# bench: a exit=0 time=1s\nok 1 a\n"
-           "# bench: start b timeout=10\n# bench: b exit={b} time=1s\n{b_ok} 2 b\n"
-           "# bench: start c timeout=10\n# bench: c exit=0 time=1s\nok 3 c # SKIP no\n"
-           "# bench: all tests done\n")
-
-    def check(self, text, expected=()):
-        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
-            f.write(text)
-        try:
-            return ktap.recordable(f.name, expected)
-        finally:
-            os.unlink(f.name)
-
-    def test_all_pass(self):
-        self.assertEqual(self.check(self.RUN.format(b=0, b_ok="ok")), "")
-
-    def test_expected_failure_only(self):
-        run = self.RUN.format(b=1, b_ok="not ok")
-        self.assertEqual(self.check(run, ["b"]), "")
-        self.assertEqual(self.check(run), "b failed")
-
-    def test_expected_failure_passed(self):
-        self.assertEqual(self.check(self.RUN.format(b=0, b_ok="ok"), ["b"]),
-                         "b passed, expected to fail")
-
-    def test_cut_short(self):
-        run = self.RUN.format(b=0, b_ok="ok").split("# bench: start c")[0]
-        self.assertEqual(self.check(run), "not every test reported")
-
-    def test_kernel_report(self):
-        run = self.RUN.format(b=1, b_ok="not ok").replace(
-            "ok 1 a\n", "ok 1 a\n[   1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n")
-        self.assertEqual(self.check(run, ["b"]), "a kernel report on the console")
-
-
 class SourceCases(unittest.TestCase):
-    """report.source_cases: the case names a selftest's source defines."""
+    """plan.source_cases: the case names a selftest's source defines."""
     def test_fixture_and_plain_tests(self):
         src = ("KVM_ONE_VCPU_TEST(user_msr, x2apic_msrs, guest_code)\n{\n}\n"
                "TEST_F(user_msr, x2apic_msrs_irqchip_models)\n{\n}\n"
@@ -264,14 +221,14 @@ class SourceCases(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as f:
             f.write(src)
         try:
-            self.assertEqual(report.source_cases(f.name),
+            self.assertEqual(plan.source_cases(f.name),
                              ["user_msr.x2apic_msrs", "user_msr.x2apic_msrs_irqchip_models",
                               "global.tsc_deadline_denied_write"])
         finally:
             os.unlink(f.name)
 
     def test_missing_source(self):
-        self.assertEqual(report.source_cases("/nonexistent/test.c"), [])
+        self.assertEqual(plan.source_cases("/nonexistent/test.c"), [])
 
 
 class Writer(unittest.TestCase):

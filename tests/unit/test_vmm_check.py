@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-"""vmm/qemu_msr_filter's nested vCPU count: one by default, two with
+"""guest/vmm/qemu_msr_filter's nested vCPU count: one by default, two with
 bench.nested_smp=2 on the test VM's command line (the flake's reproducer,
-README.md "Flakiness"), in a 2-core topology whose MSR 0x35 is 0x20002
-either way."""
+docs/flakes.md F1), in a 2-core topology whose MSR 0x35 is 0x20002 either
+way."""
 import os
 import re
 import subprocess
 import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(TOP, "vmm", "qemu_msr_filter")
+SCRIPT = os.path.join(TOP, "guest", "vmm", "qemu_msr_filter")
 
 
 class NestedSmp(unittest.TestCase):
