@@ -219,8 +219,9 @@ ccache_env() {
 }
 
 # Configure a kernel build directory: tinyconfig plus FRAGMENTs; again only
-# when the fragments changed.  A symbol this tree's Kconfig doesn't know is
-# named and skipped; one it knows but turned off is an error.
+# when the fragments changed.  Every line of the fragments, "=y" and "is not
+# set" alike, must hold in the result: a symbol this tree's Kconfig doesn't
+# know is named and skipped; one that came out otherwise is an error.
 kernel_config() { # TREE BUILDDIR FRAGMENT...
 	local tree=$1 bdir=$2 build=$1/$2 h l sym missing="" unknown=""
 	shift 2
@@ -233,14 +234,18 @@ kernel_config() { # TREE BUILDDIR FRAGMENT...
 	make -s -C "$tree" O="$bdir" olddefconfig
 	while read -r l; do
 		sym=${l%%=*}
+		sym=${sym#\# }
+		sym=${sym% is not set}
 		grep -qx "$l" "$build/.config" && continue
+		# "is not set" also holds for a symbol absent from .config.
+		[[ $l != "# "* ]] || grep -q "^$sym=" "$build/.config" || continue
 		if g -C "$tree" grep -qE "^(menu)?config ${sym#CONFIG_}\$" -- '*Kconfig*'; then
 			missing+=" $sym"
 		else
 			unknown+=" $sym"
 		fi
-	done < <(cat "$@" | grep '^CONFIG_')
-	[ -z "$missing" ] || die "kconfig dropped:$missing (a dependency is off; docs/kernel-config.md)"
+	done < <(cat "$@" | grep -E '^(CONFIG_|# CONFIG_.* is not set$)')
+	[ -z "$missing" ] || die "kconfig did not keep:$missing as the fragments say (a dependency, or an option that selects it; docs/kernel-config.md)"
 	[ -z "$unknown" ] || log "not in this tree's Kconfig, skipped:$unknown"
 	echo "$h" >"$build/.bench-fragments"
 }
@@ -273,7 +278,7 @@ private_apt() { # DIR
 # make (prove.sh), make debug (debug.sh) and make bench (bench.sh) are this
 # pipeline with other kernels, lists and reports:
 #   pipeline_init WHAT CFG...   the series the lists judge, TAG, OUT
-#   pipeline_sources            fetch (Debian's tarball) and the trees
+#   pipeline_sources            fetch (Debian's tarball), the trees
 #   pipeline_kernel VARIANT [debug]
 #   pipeline_plan VENDOR...     the plan (kvmbench.plan): lists, limits
 #   pipeline_selftests          the selftests and programs the plan names
@@ -307,14 +312,28 @@ pipeline_init() { # WHAT CFG...
 
 pipeline_sources() {
 	[ -n "${KERNEL_TREE:-}" ] || stage fetch "$S/stages/fetch.sh"
-	stage trees "$S/stages/trees.sh" --ktap "$OUT/apply.ktap" "${SERIES_NAMES[@]}"
+	stage trees-base "$S/stages/trees.sh" base
+	# The patched tree is mostly disk work: made while the base kernel
+	# builds; the first stage that needs it waits (pipeline_trees).
+	STEP=trees-patched timed "$STAGE_TAG" trees-patched \
+		"$S/stages/trees.sh" patched --ktap "$OUT/apply.ktap" "${SERIES_NAMES[@]}" &
+	TREES_PID=$!
+	trap '[ -z "${TREES_PID:-}" ] || kill "$TREES_PID" 2>/dev/null || true' EXIT
+}
+
+pipeline_trees() {
+	[ -n "${TREES_PID:-}" ] || return 0
+	wait "$TREES_PID" || die "stage 'trees-patched' failed (see above)"
+	TREES_PID=
 }
 
 pipeline_kernel() { # VARIANT [debug]
+	[ "$1" = base ] || pipeline_trees
 	stage "kernel-$1${2:+-$2}" "$S/stages/kernel.sh" "$@"
 }
 
 pipeline_plan() { # VENDOR...
+	pipeline_trees
 	stage plan py plan make --out "$OUT/plan" --vendors "$*" \
 		--tree "$(tree_dir patched)" --base-tree "$(tree_dir base)" "${CFGS[@]}"
 	# shellcheck source=/dev/null
@@ -336,13 +355,13 @@ pipeline_initramfs() { # VENDOR
 
 # One boot: VARIANT's kernel (base, patched, patched-debug) on VENDOR.
 pipeline_boot() { # VENDOR VARIANT CONSOLE [BOOT_ARGS...]
-	local v=$1 var=$2 console=$3 limit=PLAN_LIMIT_$1 expect=PLAN_EXPECT_FAIL_$1
+	local v=$1 var=$2 console=$3 limit=PLAN_LIMIT_$1 expect=PLAN_EXPECT_FAIL_$1 lists=PLAN_LISTS_$1
 	shift 3
 	local e=""
 	[ "$var" != base ] || e=${!expect}
 	py boot --vendor "$v" --kernel "$(kernel_dir "$var")/bzImage" \
 		--initrd "$(cat "$OUT/$v/initramfs.path")" --console "$console" \
-		--limit "${!limit}" --expect-fail "$e" --slot "$TAG/$v/$var" "$@"
+		--limit "${!limit}" --expect-fail "$e" --slot "$TAG/$v/$var/${!lists}" "$@"
 }
 
 # The base and the patched boot of VENDOR at once, one per core (Bochs,

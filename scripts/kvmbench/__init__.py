@@ -11,6 +11,7 @@ scripts/ on PYTHONPATH (scripts/lib.sh exports it).
     cover_letter  make series' "How tested"
     mails         the send test's SMTP server and mail checks
     commit_msg    the gates' commit message check
+    breaks        the broken series the gates' self-test feeds them
     knobs         make help and the README's table of knobs
     unittests     make unittest
 """

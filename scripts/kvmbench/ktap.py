@@ -2,7 +2,7 @@
 """The bench's one KTAP/TAP reader and writer (Python and shell alike:
 the shell scripts write KTAP with lib.sh's write_ktap and read none).
 
-A test VM's console (vm/init) is KTAP version 1: boot messages, then
+A test VM's console (guest/init) is KTAP version 1: boot messages, then
 "KTAP version 1", the plan, and per test "# bench: start NAME timeout=T",
 the test's own output prefixed "# ", "# bench: NAME exit=N time=Ts" and the
 test's result line "ok N NAME [# DIRECTIVE]".  A test's own (K)TAP results

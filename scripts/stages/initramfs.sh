@@ -6,7 +6,7 @@
 # (vmm-payload.sh) and with --kselftest COLLECTION:TEST... what the
 # kselftest runner needs.  The cpio is a cache entry keyed on its
 # gen_init_cpio spec and every file the spec names; its path is written to
-# --out FILE.
+# --out FILE, and the spec and list are kept beside it.
 # Usage: initramfs.sh --list FILE --name NAME [--vmm] [--kselftest "C:T..."] --out FILE
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -38,8 +38,8 @@ if [ ! -x "$gen" ]; then
 	mv "$gen.tmp" "$gen"
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(dirname "$outfile")/initramfs
+mkdir -p "$work"
 cp "$list" "$work/tests.list"
 {
 	echo "dir /dev 0755 0 0"
@@ -95,7 +95,7 @@ cp "$list" "$work/tests.list"
 	fi
 } | awk '!seen[$0]++' >"$work/spec"
 
-# The key: the spec (what goes where; this run's scratch path named) and
+# The key: the spec (what goes where; this run's directory named) and
 # every file it names.
 sed "s|$work|\$WORK|g" "$work/spec" >"$work/spec.key"
 inputs=("spec=@$work/spec.key" "gen_init_cpio=@$gen")
@@ -105,6 +105,7 @@ done < <(awk '$1 == "file" { print $2, $3 }' "$work/spec")
 if ! cache_get initramfs "$name" "the initramfs $name" "${inputs[@]}"; then
 	"$gen" -t 946684800 "$work/spec" >"$work/initramfs.cpio"
 	cache_put "$work/initramfs.cpio"
+	rm "$work/initramfs.cpio"
 	log "$name: $(grep -c '^file /tests/' "$work/spec") test files, $(du -h "$CACHE_ENTRY/initramfs.cpio" | cut -f1)"
 fi
 echo "$CACHE_ENTRY/initramfs.cpio" >"$outfile"

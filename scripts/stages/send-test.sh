@@ -54,7 +54,7 @@ if [ -z "${SEND_TEST_MUTATE:-}" ] && cache_get send-test "$TAG" "the $TAG send t
 	exit 0
 fi
 
-tmp=$(mktemp -d -t test-send.XXXXXX)
+tmp=$(mktemp -d -t send-test.XXXXXX)
 scratch=$tmp/am
 srv=""
 cleanup() {
@@ -141,10 +141,10 @@ fi
 if "$PY" -m kvmbench.mails check --dir "$recv" --series "$SERIES" \
 	--maintainers "$work/send/$TAG/maintainers.txt" --cc-file "$(mail_dir "$SNAME")/cc.txt" \
 	--sender "$sender" --placeholder "$placeholder" --user "$smtp_user" \
-	>"$tmp/checks" 2>"$work/check-mails.log"; then
+	>"$tmp/checks" 2>"$work/mails-check.log"; then
 	mapfile -t -O "${#results[@]}" results <"$tmp/checks"
 else
-	results+=("not ok kvmbench.mails check failed: $(tail -n1 "$work/check-mails.log")")
+	results+=("not ok kvmbench.mails check failed: $(tail -n1 "$work/mails-check.log")")
 fi
 
 # am: what a maintainer applies is what the bench tested.  The received

@@ -7,35 +7,40 @@
 #                               base-commit), or a clone of KERNEL_TREE
 #   cache/trees/<tag>/patched   a worktree of it: `git am` of each series
 #                               named, in order
-# A patched tree whose series changed is made again, unless it has edits
-# (the edit loop: docs/workflows in README.md).  With two or more series,
-# every other order must apply too (the cover letters say they apply in
-# either order): one KTAP line per order into --ktap FILE.  Checkouts
-# leave out amdgpu's register headers (493 MiB; nothing built needs them).
-# Usage: trees.sh [--ktap FILE] SERIES_NAME...
+# "base" makes the first, "patched" the second (the pipeline makes it while
+# the base kernel builds: it is mostly disk work).  A patched tree whose
+# series changed is made again, unless it has edits (the edit loop, in
+# README.md).  With two or more series, every other order must apply too
+# (the cover letters say they apply in either order): one KTAP line per
+# order into --ktap FILE.  Checkouts leave out amdgpu's register headers
+# (493 MiB; nothing built needs them).
+# Usage: trees.sh base | trees.sh patched [--ktap FILE] SERIES_NAME...
 set -euo pipefail
 shopt -s nullglob
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
+what=${1:-}
+shift || true
 ktap=""
 if [ "${1:-}" = --ktap ]; then
 	ktap=$2
 	shift 2
 fi
-[ $# -gt 0 ] || die "usage: trees.sh [--ktap FILE] SERIES_NAME..."
-names=("$@")
-TAG=$(series_tag "${names[@]}")
+case $what:$# in
+base:0) ;;
+patched:[1-9]*) ;;
+*) die "usage: trees.sh base | trees.sh patched [--ktap FILE] SERIES_NAME..." ;;
+esac
 base=$(tree_dir base)
-patched=$(tree_dir patched)
-dirs=()
-for n in "${names[@]}"; do dirs+=("$(series_dir "$n")"); done
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
 export GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z'
 SPARSE_OUT=(/drivers/gpu/drm/amd/include/asic_reg/)
 
-if [ -n "${KERNEL_TREE:-}" ]; then
+if [ "$what" = patched ]; then
+	[ -d "$base/.git" ] || die "no base tree $base (trees.sh base makes it)"
+elif [ -n "${KERNEL_TREE:-}" ]; then
 	rev=${KERNEL_REV:-HEAD}
 	commit=$(git -C "$KERNEL_TREE" rev-parse --verify "$rev^{commit}") || die "$KERNEL_TREE: no commit $rev"
 	if [ ! -d "$base/.git" ]; then
@@ -68,6 +73,13 @@ fi
 grep -qx '/.build\*/' "$base/.git/info/exclude" 2>/dev/null || echo '/.build*/' >>"$base/.git/info/exclude"
 [ "$(g -C "$base" rev-parse HEAD)" = "$(g -C "$base" rev-parse bench-base)" ] ||
 	die "$base is not at bench-base; it is a cache: reset it or remove it"
+[ "$what" = patched ] || exit 0
+
+names=("$@")
+TAG=$(series_tag "${names[@]}")
+patched=$(tree_dir patched)
+dirs=()
+for n in "${names[@]}"; do dirs+=("$(series_dir "$n")"); done
 
 apply() { # WORKTREE DIR...: git am each series in order; the first failure
 	local wt=$1 d p
