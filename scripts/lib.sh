@@ -210,10 +210,14 @@ jobs_n() { nproc; }
 
 # The environment of every kernel and selftest build: one ccache (paths
 # relative to $CACHE, so trees at the same place under another CACHE share
-# it), and fixed build stamps, so that the same source gives the same image.
+# it) in depend mode (CCACHE_DEPEND: it takes the includes from the
+# compiler's -MD output instead of running the preprocessor once more; a
+# cold build of arch/x86/kvm/ took 137 s of CPU with plain ccache, 101 s
+# without ccache, 89 s in depend mode; docs/kernel-config.md), and fixed
+# build stamps, so that the same source gives the same image.
 ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_DEPEND=1
 	export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
 	export KBUILD_BUILD_VERSION=1
 }

@@ -23,7 +23,7 @@ exec 9>"$apt_dir/fetch.lock"
 flock -n 9 || { log "waiting for another fetch to finish ($apt_dir/fetch.lock)"; flock 9; }
 
 if [ -f "$src/source.env" ] && [ -f "$src/tarball" ]; then
-	log "cached: $(grep '^PKG_VERSION=' "$src/source.env")"
+	log "already fetched: $(grep "^PKG_VERSION=" "$src/source.env") in $src (a download, not a cache entry: rm -r it to fetch again)"
 	exit 0
 fi
 
