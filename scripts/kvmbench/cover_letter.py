@@ -48,14 +48,30 @@ def how_tested(report_dir):
                    for row in new if new_on(row, v))
     ran = [v for v in vendors if any(new_on(row, v) and row.get(v, {}).get("patched") not in
                                      (None, "SKIP", "-") for row in new)]
+    one = len(new) == 1
+    what = " ".join(["new"] + ([" and ".join(focus)] if focus else []))
+    cases = f"the {what} case" if one else f"the {len(new)} {what} cases"
     text = (f"Tested on Debian's {env.get('PKG', '?')} {env.get('PKG_VERSION', '?')}, "
             "base and patched, under " + " and ".join(EMULATED.get(v, v) for v in ran)
-            + f": the {len(new)} new {' and '.join(focus)} cases "
-            + ("fail on the base and pass with the series"
-               if ran and all(flips(v) for v in ran) else "DO NOT all fail->pass")
-            + " on each, and the existing cases"
+            + f": {cases} "
+            + (("fails on the base and passes" if one else "fail on the base and pass")
+               + " with the series" if ran and all(flips(v) for v in ran)
+               else "DO NOT all fail on the base and pass with the series")
+            + (" on each" if len(ran) > 1 else "") + ", and the existing cases"
             + (" and the other KVM selftests run" if "regression" in lists else "")
             + " give the same results on both kernels.")
+    # A case the test list expects to pass on both kernels of a vendor
+    # (its pass_cases there): say where, and whether it did.
+    for v in vendors:
+        rows = [row for row in new if not new_on(row, v)
+                and row.get(v, {}).get("patched") not in (None, "SKIP", "-")]
+        if not rows:
+            continue
+        both = all(row[v].get("base") == "pass" and row[v].get("patched") == "pass" for row in rows)
+        names = ", ".join(row["case"] for row in rows)
+        text += (f"  Under {EMULATED.get(v, v)}, {names} "
+                 + ("pass" + ("es" if len(rows) == 1 else "") if both
+                    else "DO NOT pass") + " on both kernels, as expected there.")
     # A test's cover_note, when it passed on patched wherever it ran (and
     # ran somewhere); {METRIC} is the patched value of the first machine
     # that has it.

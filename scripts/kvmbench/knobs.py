@@ -11,6 +11,7 @@
 """
 import os
 import re
+import subprocess
 import sys
 
 from . import ktap
@@ -68,6 +69,13 @@ def check(readme=os.path.join(TOP, "README.md"), makefile=os.path.join(TOP, "Mak
     bad = [f"{n} ?= {v} (list: {listed.get(n, 'missing')})" for n, v in defaults
            if n not in listed or (listed[n] != v and "$(" not in v)]
     res.append((not bad, "the Makefile's defaults are the list's", "; ".join(bad)))
+    # The command the README documents, as a user runs it.
+    out = subprocess.run(["make", "-s", "--no-print-directory", "-C", TOP, "help"],
+                         capture_output=True, text=True)
+    names = [f"make {t} " for t, _ in targets(makefile)] + [f"  {k[0]} " for k in knobs()]
+    absent = [n.strip() for n in names if n not in out.stdout]
+    res.append((out.returncode == 0 and not absent, "make help lists every target and knob",
+                f"exit {out.returncode}" + (f"; missing: {', '.join(absent)}" if absent else "")))
     return res
 
 

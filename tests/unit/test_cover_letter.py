@@ -9,10 +9,10 @@ import unittest
 from kvmbench import cover_letter
 
 
-def report(lists):
-    rows = [{"case": f"new_{i}", "kind": "new",
-             "svm": {"base": "fail", "patched": "pass"},
-             "vmx": {"base": "fail", "patched": "pass"}} for i in range(2)]
+def report(lists, rows=None):
+    rows = rows or [{"case": f"new_{i}", "kind": "new",
+                     "svm": {"base": "fail", "patched": "pass"},
+                     "vmx": {"base": "fail", "patched": "pass"}} for i in range(2)]
     return {"vendors": ["svm", "vmx"], "table": rows,
             "source": {"PKG": "linux-source-7.3", "PKG_VERSION": "7.3~rc7-1~exp1"},
             "plan": {"lists": lists, "tests": {"userspace_msr_exit_test": {"focus": True,
@@ -21,10 +21,10 @@ def report(lists):
 
 
 class HowTested(unittest.TestCase):
-    def how(self, lists):
+    def how(self, lists, rows=None):
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "report.json"), "w") as f:
-                json.dump(report(lists), f)
+                json.dump(report(lists, rows), f)
             return " ".join(cover_letter.how_tested(d).split())
 
     def test_full_run_names_the_other_selftests(self):
@@ -38,6 +38,22 @@ class HowTested(unittest.TestCase):
         t = self.how(["msr", "vmm"])
         self.assertIn("the existing cases give the same results", t)
         self.assertNotIn("other KVM selftests", t)
+
+    def test_case_new_on_one_vendor_only(self):
+        # tests/tsc-deadline.cfg: new on vmx, expected to pass on both
+        # kernels on svm (svm.pass_cases).
+        row = {"case": "user_msr.tsc_deadline_filter", "kind": "new on vmx",
+               "svm": {"base": "pass", "patched": "pass"},
+               "vmx": {"base": "fail", "patched": "pass"}}
+        t = self.how(["tsc-deadline"], [row])
+        self.assertIn("under emulated Intel VMX (Bochs 2.7, no APICv): the new "
+                      "userspace_msr_exit_test case fails on the base and passes "
+                      "with the series, and", t)
+        self.assertIn("Under emulated AMD SVM (QEMU TCG, -cpu max), "
+                      "user_msr.tsc_deadline_filter passes on both kernels", t)
+        self.assertNotIn("DO NOT", t)
+        row["svm"]["base"] = "fail"
+        self.assertIn("DO NOT pass on both kernels", self.how(["tsc-deadline"], [row]))
 
     def test_no_report_says_not_tested(self):
         with tempfile.TemporaryDirectory() as d:
