@@ -222,10 +222,22 @@ ccache_env() {
 	export KBUILD_BUILD_VERSION=1
 }
 
+# The lines of FRAGMENTs that must hold after merge_config.sh: of the lines
+# that name the same symbol, the last one (a later fragment overrides an
+# earlier one, as merge_config.sh does), in the order symbols first appear.
+fragment_lines() { # FRAGMENT...
+	cat "$@" | grep -E '^(CONFIG_|# CONFIG_.* is not set$)' |
+		awk '{ s = $0; sub(/^# /, "", s); sub(/[= ].*/, "", s)
+			if (!(s in last)) order[n++] = s
+			last[s] = $0 }
+		END { for (i = 0; i < n; i++) print last[order[i]] }'
+}
+
 # Configure a kernel build directory: tinyconfig plus FRAGMENTs; again only
 # when the fragments changed.  Every line of the fragments, "=y" and "is not
-# set" alike, must hold in the result: a symbol this tree's Kconfig doesn't
-# know is named and skipped; one that came out otherwise is an error.
+# set" alike, must hold in the result (the last fragment's, where two name
+# the same symbol): a symbol this tree's Kconfig doesn't know is named and
+# skipped; one that came out otherwise is an error.
 kernel_config() { # TREE BUILDDIR FRAGMENT...
 	local tree=$1 bdir=$2 build=$1/$2 h l sym missing="" unknown=""
 	shift 2
@@ -248,7 +260,7 @@ kernel_config() { # TREE BUILDDIR FRAGMENT...
 		else
 			unknown+=" $sym"
 		fi
-	done < <(cat "$@" | grep -E '^(CONFIG_|# CONFIG_.* is not set$)')
+	done < <(fragment_lines "$@")
 	[ -z "$missing" ] || die "kconfig did not keep:$missing as the fragments say (a dependency, or an option that selects it; docs/kernel-config.md)"
 	[ -z "$unknown" ] || log "not in this tree's Kconfig, skipped:$unknown"
 	echo "$h" >"$build/.bench-fragments"
