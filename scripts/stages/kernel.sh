@@ -32,6 +32,11 @@ build=$tree/$bdir
 mkdir -p "$dest"
 ccache_env
 
+# One build per build directory at a time: make check's background builds
+# can reach a kernel that a foreground proof is building; the second waits
+# here and then finds the first's cache entry.
+exec 9>"$tree/$bdir.lock"
+flock 9
 state=$(tree_state "$tree") || exit 1
 mapfile -t inputs <<<"$state"
 inputs+=("gcc=$(gcc --version | head -n1)" "ld=$(ld --version | head -n1)")
