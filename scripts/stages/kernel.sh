@@ -34,8 +34,11 @@ ccache_env
 
 # One build per build directory at a time: make check's background builds
 # can reach a kernel that a foreground proof is building; the second waits
-# here and then finds the first's cache entry.
-exec 9>"$tree/$bdir.lock"
+# here and then finds the first's cache entry.  The lock files live in
+# .build-locks/, which tree_state leaves out with the build directories:
+# they are not an input of the kernel.
+mkdir -p "$tree/.build-locks"
+exec 9>"$tree/.build-locks/$bdir"
 flock 9
 state=$(tree_state "$tree") || exit 1
 mapfile -t inputs <<<"$state"
