@@ -56,6 +56,8 @@ if [ "$GATES" = all ] && cache_get gates "$TAG" "the $TAG gates' verdict" "${inp
 	cp "$CACHE_ENTRY/gates.ktap" "$ktap"
 	exit 0
 fi
+# The verdict's entry: the w1-base lookup below sets CACHE_ENTRY again.
+verdict_entry=${CACHE_ENTRY:-}
 
 worktree_of() { # the gate tree: a worktree of the base at bench-base
 	[ -e "$gate" ] && return 0
@@ -248,7 +250,7 @@ done
 
 write_ktap "$ktap" "${results[@]}"
 if [ "$GATES" = all ] && [ ${#failed[@]} -eq 0 ]; then
-	cache_put "$ktap"
+	CACHE_ENTRY=$verdict_entry cache_put "$ktap"
 fi
 log "$TAG: ${#results[@]} gate results, ${#failed[@]} failed (details: $out/)"
 [ ${#failed[@]} -eq 0 ] || die "${failed[0]}"
