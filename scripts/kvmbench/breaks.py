@@ -47,9 +47,18 @@ def w1_warning(lines, files):
 
 
 def unused_variable(lines, files):
-    """An unused local in KVM: an error under KVM_WERROR=y."""
+    """An unused local in KVM: an error under KVM_WERROR=y.  Only in a
+    function body (after a "{" line at column 0 in the same hunk), not in
+    a struct, where the name would be a member that nothing warns about."""
+    in_body = False
     for i, line in enumerate(lines):
-        if (files[i] or "").startswith("arch/x86/kvm/") and DECL.match(line):
+        if line.startswith("@@") or line.startswith("diff --git "):
+            in_body = False
+        elif line[1:] == "{":
+            in_body = True
+        elif line[1:].startswith("}"):
+            in_body = False
+        elif in_body and (files[i] or "").startswith("arch/x86/kvm/") and DECL.match(line):
             return i, line[:-1] + ", bench_unused;"
 
 

@@ -87,6 +87,17 @@ class Breaks(unittest.TestCase):
         self.assertEqual(self.broken("unapplicable-hunk")[1], [(" The filter.", " The filter. broken")])
         self.assertEqual(self.broken("trailing-whitespace")[1][0][1], "+\tu32 i; ")
 
+    def test_unused_variable_skips_struct_members(self):
+        # A member of a struct is not a local: nothing warns about a second
+        # one (the 7.3 series' kvm_unfilterable_msrs[] fooled it once).
+        path = os.path.join(self.series, "0002-code.patch")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace(" int y;\n", " int y;\n+static const struct {\n+\tu32 nmsrs;\n+} t[] = {};\n"))
+        self.assertEqual(self.broken("unused-variable"),
+                         ("0002-code", [("+\tu32 base;", "+\tu32 base, bench_unused;")]))
+
     def test_a_break_that_fits_nothing(self):
         os.unlink(os.path.join(self.series, "0002-code.patch"))
         with self.assertRaises(LookupError):
