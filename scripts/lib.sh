@@ -237,16 +237,24 @@ fragment_lines() { # FRAGMENT...
 # when the fragments changed.  Every line of the fragments, "=y" and "is not
 # set" alike, must hold in the result (the last fragment's, where two name
 # the same symbol): a symbol this tree's Kconfig doesn't know is named and
-# skipped; one that came out otherwise is an error.
+# skipped; one that came out otherwise is an error.  A tree whose Kconfig
+# is the base's starts from a base build's .config of the same fragments
+# and only runs olddefconfig: the same .config, without tinyconfig's 15 s.
 kernel_config() { # TREE BUILDDIR FRAGMENT...
-	local tree=$1 bdir=$2 build=$1/$2 h l sym missing="" unknown=""
+	local tree=$1 bdir=$2 build=$1/$2 h l sym missing="" unknown="" seed=""
 	shift 2
 	h=$(cat "$@" | sha256sum)
 	[ "$(cat "$build/.bench-fragments" 2>/dev/null)" != "$h" ] || [ ! -f "$build/.config" ] || return 0
-	log "configuring $build (tinyconfig + ${*#"$TOP"/})"
 	mkdir -p "$build"
-	make -s -C "$tree" O="$bdir" tinyconfig >/dev/null
-	"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$@" >/dev/null
+	seed=$(config_seed "$tree" "$h")
+	if [ -n "$seed" ]; then
+		log "configuring $build (${seed#"$CACHE"/}, whose Kconfig files are this tree's)"
+		cp "$seed" "$build/.config"
+	else
+		log "configuring $build (tinyconfig + ${*#"$TOP"/})"
+		make -s -j"$(jobs_n)" -C "$tree" O="$bdir" tinyconfig >/dev/null
+		"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$@" >/dev/null
+	fi
 	make -s -C "$tree" O="$bdir" olddefconfig
 	while read -r l; do
 		sym=${l%%=*}
@@ -264,6 +272,23 @@ kernel_config() { # TREE BUILDDIR FRAGMENT...
 	[ -z "$missing" ] || die "kconfig did not keep:$missing as the fragments say (a dependency, or an option that selects it; docs/kernel-config.md)"
 	[ -z "$unknown" ] || log "not in this tree's Kconfig, skipped:$unknown"
 	echo "$h" >"$build/.bench-fragments"
+}
+
+# The .config of a build directory of the base tree made from the same
+# fragments (sha256 H), if TREE is another tree of that base and differs
+# from it in no file kconfig reads; nothing otherwise.
+config_seed() { # TREE H
+	local base b
+	base=$(tree_dir base)
+	[ "$(realpath "$1")" != "$(realpath "$base")" ] || return 0
+	g -C "$1" diff --quiet bench-base -- '*Kconfig*' scripts/kconfig kernel/configs \
+		arch/x86/configs Makefile 2>/dev/null || return 0
+	for b in "$base"/.build*/; do
+		if [ "$(cat "$b.bench-fragments" 2>/dev/null)" = "$2" ] && [ -f "$b.config" ]; then
+			echo "$b.config"
+			return 0
+		fi
+	done
 }
 
 # The KVM selftests' make line, static (the initramfs has no libc), through
