@@ -33,7 +33,7 @@ if [ -z "${BENCH_REUSE:-}" ] || [ -z "$icount" ]; then
 fi
 
 pipeline_init bench "$TOP/tests/bench.cfg"
-pipeline_sources
+pipeline_sources --ahead
 pipeline_kernel base
 pipeline_kernel patched
 pipeline_plan svm

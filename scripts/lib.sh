@@ -291,6 +291,25 @@ config_seed() { # TREE H
 	done
 }
 
+# The UAPI headers of TREE for the selftests, installed in a build
+# directory of their own, <tree>/.build-headers (headers_install needs no
+# .config, and the kernel may be building in .build at the same time);
+# again only when a UAPI header is newer.  Prints that directory.
+kernel_headers() { # TREE
+	local tree=$1 hb=$1/.build-headers
+	mkdir -p "$tree/.build-locks" "$hb"
+	(
+		flock 9
+		if [ ! -f "$hb/usr/include/linux/kvm.h" ] ||
+			[ -n "$(find "$tree/include/uapi" "$tree/arch/x86/include/uapi" -newer "$hb/usr/include/linux/kvm.h" -print -quit)" ]; then
+			log "make headers_install in $hb (log: $hb/headers.log)"
+			make -s -j"$(jobs_n)" -C "$tree" O=.build-headers headers_install >"$hb/headers.log" 2>&1 ||
+				die "headers_install failed; log: $hb/headers.log"
+		fi
+	) 9>"$tree/.build-locks/.build-headers" || exit 1
+	echo "$hb"
+}
+
 # The KVM selftests' make line, static (the initramfs has no libc), through
 # ccache: sets the array kvm_st_make for TREE, output OUT, headers in HDR.
 # CCACHE_BASEDIR= here: with a base dir the -MD dependency files name
@@ -319,7 +338,8 @@ private_apt() { # DIR
 # make (prove.sh), make debug (debug.sh) and make bench (bench.sh) are this
 # pipeline with other kernels, lists and reports:
 #   pipeline_init WHAT CFG...   the series the lists judge, TAG, OUT
-#   pipeline_sources            fetch (Debian's tarball), the trees
+#   pipeline_sources [--ahead]  fetch (Debian's tarball), the trees (and
+#                               the patched kernel ahead, in the background)
 #   pipeline_kernel VARIANT [debug]
 #   pipeline_plan VENDOR...     the plan (kvmbench.plan): lists, limits
 #   pipeline_selftests          the selftests and programs the plan names
@@ -351,21 +371,44 @@ pipeline_init() { # WHAT CFG...
 	T_START=$(date +%s)
 }
 
-pipeline_sources() {
+pipeline_sources() { # [--ahead]
+	local ahead=${1:-}
 	[ -n "${KERNEL_TREE:-}" ] || stage fetch "$S/stages/fetch.sh"
 	stage trees-base "$S/stages/trees.sh" base
-	# The patched tree is mostly disk work: made while the base kernel
-	# builds; the first stage that needs it waits (pipeline_trees).
-	STEP=trees-patched timed "$STAGE_TAG" trees-patched \
-		"$S/stages/trees.sh" patched --ktap "$OUT/apply.ktap" "${SERIES_NAMES[@]}" &
-	TREES_PID=$!
-	trap '[ -z "${TREES_PID:-}" ] || kill "$TREES_PID" 2>/dev/null || true' EXIT
+	# The patched tree is mostly disk work: made in the background while
+	# the base kernel builds; the first stage that needs it waits
+	# (pipeline_trees).  With --ahead, the same job then installs the
+	# patched tree's headers and builds the patched kernel, at nice 19 in
+	# the idle I/O class: on the core the base build leaves idle (its
+	# configuration and its link run one thread), from ccache for each
+	# object the base build has compiled.  The stages that need them find
+	# them done, or wait for them (a lock per build directory).  The job
+	# only logs a failure ($OUT/ahead.log): the foreground stage builds
+	# again and reports it.  set -m gives the job a process group of its
+	# own, which the EXIT trap ends whole.
+	TREES_RC=$OUT/trees-patched.rc
+	rm -f "$TREES_RC"
+	set -m
+	(
+		rc=0
+		STEP=trees-patched timed "$STAGE_TAG" trees-patched \
+			"$S/stages/trees.sh" patched --ktap "$OUT/apply.ktap" "${SERIES_NAMES[@]}" || rc=$?
+		echo $rc >"$TREES_RC"
+		{ [ $rc -eq 0 ] && [ -n "$ahead" ]; } || exit $rc
+		renice -n 19 -p "$BASHPID" >/dev/null
+		ionice -c 3 -p "$BASHPID"
+		{ STEP=headers-ahead kernel_headers "$(tree_dir patched)" >/dev/null &&
+			STEP=kernel-patched-ahead "$S/stages/kernel.sh" patched; } >"$OUT/ahead.log" 2>&1 || true
+	) &
+	AHEAD_PID=$!
+	set +m
+	trap '[ -z "${AHEAD_PID:-}" ] || kill -- "-$AHEAD_PID" 2>/dev/null || true' EXIT
 }
 
 pipeline_trees() {
-	[ -n "${TREES_PID:-}" ] || return 0
-	wait "$TREES_PID" || die "stage 'trees-patched' failed (see above)"
-	TREES_PID=
+	[ -n "${AHEAD_PID:-}" ] || return 0
+	while [ ! -f "$TREES_RC" ] && kill -0 "$AHEAD_PID" 2>/dev/null; do sleep 1; done
+	[ "$(cat "$TREES_RC" 2>/dev/null)" = 0 ] || die "stage 'trees-patched' failed (see above)"
 }
 
 pipeline_kernel() { # VARIANT [debug]

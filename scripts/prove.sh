@@ -19,7 +19,7 @@ read -ra vendors <<<"${VENDOR:-svm vmx}"
 [ ${#vendors[@]} -gt 0 ] || die "VENDOR is empty (svm, vmx or both)"
 
 pipeline_init "" "${cfgs[@]}"
-pipeline_sources
+pipeline_sources --ahead
 pipeline_kernel base
 pipeline_kernel patched
 pipeline_plan "${vendors[@]}"

@@ -33,13 +33,17 @@ mkdir -p "$dest"
 ccache_env
 
 # One build per build directory at a time: make check's background builds
-# can reach a kernel that a foreground proof is building; the second waits
-# here and then finds the first's cache entry.  The lock files live in
+# (and the pipeline's --ahead build) can reach a kernel that a foreground
+# proof is building; the second waits here and then finds the first's
+# cache entry.  The lock files live in
 # .build-locks/, which tree_state leaves out with the build directories:
 # they are not an input of the kernel.
 mkdir -p "$tree/.build-locks"
 exec 9>"$tree/.build-locks/$bdir"
-flock 9
+if ! flock -n 9; then
+	log "waiting for the build already running in $build (the background build: ${OUT:-out}/ahead.log, or another step's)"
+	flock 9
+fi
 state=$(tree_state "$tree") || exit 1
 mapfile -t inputs <<<"$state"
 inputs+=("gcc=$(gcc --version | head -n1)" "ld=$(ld --version | head -n1)")

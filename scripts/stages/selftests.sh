@@ -25,12 +25,7 @@ mkdir -p "$out"
 
 ccache_env
 
-if [ ! -f "$build/usr/include/linux/kvm.h" ] ||
-	[ -n "$(find "$tree/include/uapi" "$tree/arch/x86/include/uapi" -newer "$build/usr/include/linux/kvm.h" -print -quit)" ]; then
-	log "$TAG/$variant: make headers_install"
-	make -s -C "$tree" O=.build headers_install >"$build/headers.log" 2>&1 ||
-		die "$TAG/$variant: headers_install failed; log: $build/headers.log"
-fi
+hdr=$(kernel_headers "$tree")
 
 targets=()
 progs=()
@@ -54,7 +49,7 @@ for t in "$@"; do
 	*) targets+=("$out/$t") ;;
 	esac
 done
-kvm_selftests_make "$tree" "$out" "$build"
+kvm_selftests_make "$tree" "$out" "$hdr"
 mk=("${kvm_st_make[@]}")
 : >"$build/selftests.log"
 if [ ${#targets[@]} -gt 0 ]; then
@@ -72,7 +67,7 @@ if [ -n "$kselftest" ]; then
 	log "$TAG/$variant: kselftest install: make -C tools/testing/selftests TARGETS=kvm install (log: $build/selftests.log)"
 	# CCACHE_BASEDIR= as in kvm_selftests_make (lib.sh).
 	if ! CCACHE_BASEDIR='' make -C "$tree/tools/testing/selftests" -j"$(jobs_n)" O="$build" TARGETS=kvm \
-		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static \
+		CC="ccache gcc" EXTRA_CFLAGS=-static LDFLAGS=-static KHDR_INCLUDES="-isystem $hdr/usr/include" \
 		INSTALL_PATH="$inst" install >>"$build/selftests.log" 2>&1; then
 		tail -n 5 "$build/selftests.log" >&2
 		die "$TAG/$variant: kselftest install failed; log: $build/selftests.log"
@@ -95,7 +90,7 @@ for t in "${compat[@]}"; do
 	[ "$bits" = 64 ] || [ -e "$(gcc -m32 -print-libgcc-file-name)" ] ||
 		die "no 32-bit gcc: apt-get install gcc-multilib"
 	if ! ccache gcc -m"$bits" -static -O2 -g -Wall -Werror -std=gnu99 \
-		-isystem "$build/usr/include" -I"$TOP/guest/progs" \
+		-isystem "$hdr/usr/include" -I"$TOP/guest/progs" \
 		"$TOP/guest/progs/msr_filter_compat.c" -o "$out/$t" >>"$build/selftests.log" 2>&1; then
 		tail -n 5 "$build/selftests.log" >&2
 		die "$TAG/$variant: building $t failed; log: $build/selftests.log"
