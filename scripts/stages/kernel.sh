@@ -41,7 +41,7 @@ ccache_env
 mkdir -p "$tree/.build-locks"
 exec 9>"$tree/.build-locks/$bdir"
 if ! flock -n 9; then
-	log "waiting for the build already running in $build (the background build: ${OUT:-out}/ahead.log, or another step's)"
+	log "waiting for another build of $build to end (make's background build: out/<tag>/ahead.log; make check's: out/prebuild/)"
 	flock 9
 fi
 state=$(tree_state "$tree") || exit 1
