@@ -37,9 +37,12 @@ fi
 vopt=()
 [ "$VERSION" = 1 ] || vopt=(-v"$VERSION")
 # The cover letter's From: is the patches' author, not whoever runs this.
+# The blob ids of the "index" lines are 9 hex digits (--abbrev=9): git's
+# own length grows with the objects it counts, which are only the packed
+# ones, and the bench's base repositories stay unpacked (trees.sh).
 git -C "$tree" -c user.name="$(git -C "$tree" log -1 --format=%an HEAD)" \
 	-c user.email="$(git -C "$tree" log -1 --format=%ae HEAD)" \
-	format-patch -q "${vopt[@]}" --cover-letter --no-signature \
+	format-patch -q --abbrev=9 "${vopt[@]}" --cover-letter --no-signature \
 	--subject-prefix="$prefix" \
 	--base=bench-base -o "$tmp" bench-base..HEAD
 BACKPORT=$backport py cover_letter "$cover" "$tmp"/*0000-cover-letter.patch "$OUTDIR/$TAG"
